@@ -1,0 +1,60 @@
+// Every option of the server with its default. Each can be set by its
+// environment variable (also read from .env, or from /etc/vcall/env under
+// systemd), by a command-line flag (`node dist/server/main.js --help`), or,
+// when embedding the server, by passing these keys to loadConfig({ overrides }).
+// A test checks that this file names every option with its real default.
+
+import type { Config } from './lib/config/options.js';
+
+const example = {
+	// NODE_ENV: production | development | test. Outside development a
+	// missing announced address is a loud warning.
+	nodeEnv: 'production',
+	// HOST: interface the HTTP/WebSocket listener binds.
+	host: '0.0.0.0',
+	// PORT: HTTP + ws:// port (0 = any free port).
+	port: 3000,
+	// HTTPS_PORT: HTTPS + wss:// port, used when both SSL paths are set.
+	httpsPort: 3443,
+	// FRONTEND_URL: origin(s) allowed by CORS and for WebSocket upgrades,
+	// comma-separated; '*' allows any. Clients that send no Origin pass.
+	frontendUrl: 'http://localhost:3000',
+	// SSL_CERT_PATH / SSL_KEY_PATH: PEM certificate chain and key.
+	sslCertPath: undefined,
+	sslKeyPath: undefined,
+	// LISTENER: auto (uWebSockets.js when its binary loads, else node:http + ws), uws, node.
+	listener: 'auto',
+	// MEDIASOUP_MIN_PORT / MEDIASOUP_MAX_PORT: RTC ports, UDP and TCP. With the
+	// WebRtcServer, worker i uses MIN_PORT + i.
+	rtcMinPort: 40000,
+	rtcMaxPort: 49999,
+	// MEDIASOUP_LISTEN_IP: IP the media transports bind.
+	listenIp: '0.0.0.0',
+	// MEDIASOUP_ANNOUNCED_IP: the public IP in ICE candidates. Required in production.
+	announcedIp: undefined,
+	// MEDIASOUP_ANNOUNCED_DOMAIN: a domain announced instead of the IP.
+	announcedDomain: undefined,
+	// MEDIASOUP_NUM_WORKERS: mediasoup worker processes (default: CPUs, at most 4).
+	numWorkers: 2,
+	// MEDIASOUP_USE_WEBRTC_SERVER: one WebRtcServer (fixed UDP+TCP port) per
+	// worker; false gives each transport its own port from the range.
+	useWebRtcServer: true,
+	// MAX_PEERS_PER_ROOM: the next join is refused with error 429.
+	maxPeersPerRoom: 7,
+	// PEER_TIMEOUT: seconds of silence (no request, no heartbeat) before a peer is removed.
+	peerTimeout: 60,
+	// RECONNECT_GRACE: seconds a dropped peer's media state waits for rejoinRoom.
+	reconnectGrace: 30,
+	// ROOM_IDLE_TIMEOUT: seconds an empty room lives.
+	roomIdleTimeout: 1800,
+	// MAX_MESSAGE_BYTES: larger WebSocket messages close the connection.
+	maxMessageBytes: 131072,
+	// INITIAL_OUTGOING_BITRATE: bits/s the server starts sending to a peer at.
+	initialOutgoingBitrate: 1000000,
+	// MAX_INCOMING_BITRATE: cap in bits/s on what one peer may send.
+	maxIncomingBitrate: 2500000,
+	// SHUTDOWN_TIMEOUT: seconds a graceful stop may take.
+	shutdownTimeout: 8
+} satisfies Record<keyof Config, unknown>;
+
+export default example;

@@ -1,0 +1,68 @@
+// Every configuration option, once: its environment variable, its CLI flag,
+// its type, default and description. The loader, `--help`, .env.example and
+// the README's table are all derived from this list.
+
+import os from 'node:os';
+
+export type OptionType = 'string' | 'integer' | 'number' | 'boolean';
+
+export interface OptionSpec {
+	/** Key in the Config object. */
+	key: string;
+	/** Environment variable (also read from .env). */
+	env: string;
+	type: OptionType;
+	/** Default value; undefined means "not set". */
+	default: string | number | boolean | undefined;
+	/** Allowed values for string options with a fixed set. */
+	choices?: readonly string[];
+	min?: number;
+	max?: number;
+	description: string;
+}
+
+const defaultWorkers = Math.max(1, Math.min(os.availableParallelism(), 4));
+
+export const OPTIONS = [
+	{ key: 'nodeEnv', env: 'NODE_ENV', type: 'string', default: 'production', choices: ['production', 'development', 'test'], description: 'Environment; outside development a missing announced address is a loud warning' },
+	{ key: 'host', env: 'HOST', type: 'string', default: '0.0.0.0', description: 'Interface the HTTP/WebSocket listener binds' },
+	{ key: 'port', env: 'PORT', type: 'integer', default: 3000, min: 0, max: 65535, description: 'HTTP + WebSocket (ws://) port; 0 picks a free port' },
+	{ key: 'httpsPort', env: 'HTTPS_PORT', type: 'integer', default: 3443, min: 0, max: 65535, description: 'HTTPS + WebSocket (wss://) port, used when SSL_CERT_PATH and SSL_KEY_PATH are set' },
+	{ key: 'frontendUrl', env: 'FRONTEND_URL', type: 'string', default: 'http://localhost:3000', description: 'Origin(s) allowed by CORS and for WebSocket upgrades, comma-separated; * allows any' },
+	{ key: 'sslCertPath', env: 'SSL_CERT_PATH', type: 'string', default: undefined, description: 'TLS certificate (PEM, full chain) for HTTPS/WSS' },
+	{ key: 'sslKeyPath', env: 'SSL_KEY_PATH', type: 'string', default: undefined, description: 'TLS private key (PEM) for HTTPS/WSS' },
+	{ key: 'listener', env: 'LISTENER', type: 'string', default: 'auto', choices: ['auto', 'uws', 'node'], description: 'WebSocket/HTTP stack: uWebSockets.js, node:http + ws, or auto (uWS when it loads)' },
+	{ key: 'rtcMinPort', env: 'MEDIASOUP_MIN_PORT', type: 'integer', default: 40000, min: 1024, max: 65535, description: 'Lowest RTC port (UDP and TCP)' },
+	{ key: 'rtcMaxPort', env: 'MEDIASOUP_MAX_PORT', type: 'integer', default: 49999, min: 1024, max: 65535, description: 'Highest RTC port (UDP and TCP)' },
+	{ key: 'listenIp', env: 'MEDIASOUP_LISTEN_IP', type: 'string', default: '0.0.0.0', description: 'IP the media transports bind' },
+	{ key: 'announcedIp', env: 'MEDIASOUP_ANNOUNCED_IP', type: 'string', default: undefined, description: "Public IP put in ICE candidates (REQUIRED in production behind NAT or when binding 0.0.0.0)" },
+	{ key: 'announcedDomain', env: 'MEDIASOUP_ANNOUNCED_DOMAIN', type: 'string', default: undefined, description: 'Domain put in ICE candidates instead of the IP' },
+	{ key: 'numWorkers', env: 'MEDIASOUP_NUM_WORKERS', type: 'integer', default: defaultWorkers, min: 1, max: 64, description: 'mediasoup worker processes (default: CPUs, at most 4)' },
+	{ key: 'useWebRtcServer', env: 'MEDIASOUP_USE_WEBRTC_SERVER', type: 'boolean', default: true, description: 'One WebRtcServer per worker on fixed ports from MEDIASOUP_MIN_PORT (false: a port per transport from the range)' },
+	{ key: 'maxPeersPerRoom', env: 'MAX_PEERS_PER_ROOM', type: 'integer', default: 7, min: 1, max: 1000, description: 'Peers a room holds; the next join is refused' },
+	{ key: 'peerTimeout', env: 'PEER_TIMEOUT', type: 'number', default: 60, min: 0.1, max: 86400, description: 'Seconds a connected peer may stay silent (no request, no heartbeat) before it is removed' },
+	{ key: 'reconnectGrace', env: 'RECONNECT_GRACE', type: 'number', default: 30, min: 0, max: 3600, description: "Seconds a dropped peer's transports, producers and consumers are kept for rejoinRoom" },
+	{ key: 'roomIdleTimeout', env: 'ROOM_IDLE_TIMEOUT', type: 'number', default: 1800, min: 0.1, max: 604800, description: 'Seconds a room with no peers lives before it is closed' },
+	{ key: 'maxMessageBytes', env: 'MAX_MESSAGE_BYTES', type: 'integer', default: 131072, min: 1024, max: 16777216, description: 'Largest WebSocket message accepted; larger ones close the connection' },
+	{ key: 'initialOutgoingBitrate', env: 'INITIAL_OUTGOING_BITRATE', type: 'integer', default: 1000000, min: 100000, max: 100000000, description: 'Bits/s the server starts sending to each peer at (bandwidth estimation goes from there)' },
+	{ key: 'maxIncomingBitrate', env: 'MAX_INCOMING_BITRATE', type: 'integer', default: 2500000, min: 100000, max: 100000000, description: 'Cap in bits/s on what one peer may send (camera + screen + audio)' },
+	{ key: 'shutdownTimeout', env: 'SHUTDOWN_TIMEOUT', type: 'number', default: 8, min: 0.1, max: 600, description: 'Seconds the graceful shutdown may take before the process exits anyway' }
+] as const satisfies readonly OptionSpec[];
+
+type Spec = (typeof OPTIONS)[number];
+
+type ValueOf<S extends Spec> = S['type'] extends 'boolean'
+	? boolean
+	: S['type'] extends 'integer' | 'number'
+		? number
+		: S extends { choices: readonly (infer C)[] }
+			? C
+			: string;
+
+/** The resolved configuration. Options without a default may be undefined. */
+export type Config = {
+	[S in Spec as S['key']]: S['default'] extends undefined ? ValueOf<S> | undefined : ValueOf<S>;
+};
+
+/** What a caller may pass to override options (tests, embedding). */
+export type ConfigInput = Partial<Config>;

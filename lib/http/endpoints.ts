@@ -1,0 +1,109 @@
+// The HTTP side: /health, /api/server-info, CORS, and the origin check for
+// WebSocket upgrades. Pure functions of the server's state, whichever
+// listener delivered the request.
+
+import type { Config } from '../config/options.js';
+import type { HttpRequest, HttpResponse, UpgradeDecision, UpgradeRequest } from '../listener/types.js';
+
+export interface HealthState {
+	status: 'healthy' | 'degraded' | 'draining' | 'shutting-down';
+	uptime: number;
+	rooms: number;
+	peers: number;
+	workers: number;
+	listener: { kind: string; reason: string };
+	media: { transports: number; producers: number; consumers: number };
+}
+
+export type ExtraRoute = (req: HttpRequest) => HttpResponse | undefined;
+
+export interface EndpointSources {
+	config: Config;
+	health: () => HealthState;
+	/** Extra routes (e.g. /metrics) tried before 404. */
+	routes?: ExtraRoute[];
+}
+
+function megabytes(bytes: number): string {
+	return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)}GB` : `${Math.round(bytes / 1024 ** 2)}MB`;
+}
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+	return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }, body: JSON.stringify(body) };
+}
+
+/** Origins from FRONTEND_URL ('*' allows any). */
+export function allowedOrigins(config: Config): Set<string> {
+	return new Set(
+		config.frontendUrl
+			.split(',')
+			.map((o) => o.trim().replace(/\/+$/, ''))
+			.filter(Boolean)
+	);
+}
+
+function originAllowed(origins: Set<string>, origin: string): boolean {
+	return origins.has('*') || origins.has(origin);
+}
+
+export function createHttpHandler(sources: EndpointSources): (req: HttpRequest) => HttpResponse {
+	const origins = allowedOrigins(sources.config);
+	const serverInfo = {
+		announcedIp: sources.config.announcedIp ?? null,
+		announcedDomain: sources.config.announcedDomain ?? null,
+		rtcPorts: { min: sources.config.rtcMinPort, max: sources.config.rtcMaxPort }
+	};
+
+	function route(req: HttpRequest): HttpResponse {
+		if (req.method === 'OPTIONS') return { status: 204, headers: { 'access-control-allow-methods': 'GET, OPTIONS', 'access-control-max-age': '600' }, body: '' };
+		if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'method not allowed' }, { allow: 'GET, OPTIONS' });
+
+		if (req.path === '/health') {
+			const state = sources.health();
+			const memory = process.memoryUsage();
+
+			return json(state.status === 'healthy' ? 200 : 503, {
+				...state,
+				memory: { used: megabytes(memory.rss), total: megabytes(memory.heapTotal), heapUsed: megabytes(memory.heapUsed) }
+			});
+		}
+		if (req.path === '/api/server-info') return json(200, serverInfo);
+
+		for (const extra of sources.routes ?? []) {
+			const response = extra(req);
+
+			if (response) return response;
+		}
+
+		return json(404, { error: 'not found' });
+	}
+
+	return (req) => {
+		const response = route(req);
+		const origin = req.headers.origin;
+
+		if (origin && originAllowed(origins, origin)) {
+			response.headers['access-control-allow-origin'] = origins.has('*') ? '*' : origin;
+			response.headers.vary = 'Origin';
+		}
+
+		return response;
+	};
+}
+
+/**
+ * protoo lives at '/', speaks the 'protoo' subprotocol, and accepts browsers
+ * only from FRONTEND_URL. Clients that send no Origin (not browsers) pass.
+ */
+export function createUpgradeCheck(config: Config, accepting: () => boolean): (req: UpgradeRequest) => UpgradeDecision {
+	const origins = allowedOrigins(config);
+
+	return (req) => {
+		if (!accepting()) return { accept: false, status: 503, reason: 'Service Unavailable' };
+		if (req.path !== '/') return { accept: false, status: 404, reason: 'Not Found' };
+		if (!req.protocols.includes('protoo')) return { accept: false, status: 400, reason: 'Bad Request: subprotocol protoo required' };
+		if (req.origin && !originAllowed(origins, req.origin)) return { accept: false, status: 403, reason: 'Forbidden: origin not allowed' };
+
+		return { accept: true, protocol: 'protoo' };
+	};
+}

@@ -1,0 +1,110 @@
+// The public API: every request method with its parameter schema and
+// response type, and every notification with its payload. Parameters are
+// validated here, before anything reaches a room; mediasoup re-validates the
+// media parameters (RTP, DTLS) in depth.
+
+import { z } from 'zod';
+
+const MAX_METADATA_BYTES = 4096;
+
+/** Room and peer ids are random base64url strings made by the server. */
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id made by the server');
+/** mediasoup object ids are UUIDs. */
+const objectId = z.string().min(1).max(64);
+
+/** Free-form JSON object a client attaches to a peer or producer. */
+const metadata = z
+	.record(z.string(), z.unknown())
+	.refine((value) => JSON.stringify(value).length <= MAX_METADATA_BYTES, `metadata is larger than ${MAX_METADATA_BYTES} bytes`)
+	.default({});
+
+const dtlsParameters = z.object({
+	role: z.enum(['auto', 'client', 'server']).optional(),
+	fingerprints: z
+		.array(z.object({ algorithm: z.enum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']), value: z.string().min(1).max(256) }))
+		.min(1)
+		.max(8)
+});
+
+const codec = z.looseObject({
+	mimeType: z.string().min(1).max(64),
+	clockRate: z.number().int().positive()
+});
+
+const rtpParameters = z.looseObject({
+	mid: z.string().max(32).optional(),
+	codecs: z.array(codec.extend({ payloadType: z.number().int().min(0).max(127) })).min(1).max(32),
+	headerExtensions: z.array(z.looseObject({ uri: z.string().max(256), id: z.number().int() })).max(32).optional(),
+	encodings: z.array(z.looseObject({})).max(8).optional(),
+	rtcp: z.looseObject({}).optional()
+});
+
+const rtpCapabilities = z.looseObject({
+	codecs: z.array(codec.extend({ kind: z.enum(['audio', 'video']) })).max(64).optional(),
+	headerExtensions: z.array(z.looseObject({ uri: z.string().max(256) })).max(64).optional()
+});
+
+const inRoom = { roomId: id };
+
+export const requestSchemas = {
+	createRoom: z.object({ metadata }),
+	joinRoom: z.object({ ...inRoom, metadata }),
+	rejoinRoom: z.object({ ...inRoom, peerId: id, reconnectToken: z.string().min(1).max(128) }),
+	getRouterRtpCapabilities: z.object(inRoom),
+	createWebRtcTransport: z.object({ ...inRoom, direction: z.enum(['send', 'recv']), forceTcp: z.boolean().default(false) }),
+	connectWebRtcTransport: z.object({ ...inRoom, transportId: objectId, dtlsParameters }),
+	restartIce: z.object({ ...inRoom, transportId: objectId }),
+	produce: z.object({ ...inRoom, transportId: objectId, kind: z.enum(['audio', 'video']), rtpParameters, metadata }),
+	consume: z.object({ ...inRoom, producerId: objectId, rtpCapabilities }),
+	resumeConsumer: z.object({ ...inRoom, consumerId: objectId }),
+	pauseConsumer: z.object({ ...inRoom, consumerId: objectId }),
+	pauseProducer: z.object({ ...inRoom, producerId: objectId }),
+	resumeProducer: z.object({ ...inRoom, producerId: objectId }),
+	closeProducer: z.object({ ...inRoom, producerId: objectId }),
+	getProducers: z.object(inRoom),
+	leaveRoom: z.object(inRoom),
+	getRoomInfo: z.object(inRoom),
+	heartbeat: z.object({})
+} as const;
+
+export type RequestMethod = keyof typeof requestSchemas;
+export type RequestData<M extends RequestMethod> = z.infer<(typeof requestSchemas)[M]>;
+
+export function isRequestMethod(method: string): method is RequestMethod {
+	return Object.hasOwn(requestSchemas, method);
+}
+
+/** A validated request, discriminated by method. */
+export type Request = { [M in RequestMethod]: { method: M; data: RequestData<M> } }[RequestMethod];
+
+export interface ProducerInfo {
+	producerId: string;
+	peerId: string;
+	kind: 'audio' | 'video';
+	metadata: Record<string, unknown>;
+	paused: boolean;
+}
+
+export interface PeerInfo {
+	peerId: string;
+	metadata: Record<string, unknown>;
+	producers: ProducerInfo[];
+}
+
+export interface Success {
+	success: true;
+}
+
+export interface Notifications {
+	roomCreated: { roomId: string };
+	peerJoined: { peerId: string; metadata: Record<string, unknown> };
+	newProducer: { producerId: string; peerId: string; kind: 'audio' | 'video'; metadata: Record<string, unknown> };
+	producerClosed: { producerId: string; peerId: string };
+	producerPaused: { producerId: string; peerId: string };
+	producerResumed: { producerId: string; peerId: string };
+	peerLeft: { peerId: string };
+	roomClosed: { reason: string };
+	error: { code: number; message: string };
+}
+
+export type NotificationMethod = keyof Notifications;

@@ -1,0 +1,115 @@
+// One participant of a room and the mediasoup objects it owns. A peer
+// outlives its WebSocket: while it is disconnected (channel undefined) its
+// transports, producers and consumers wait for rejoinRoom.
+
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type * as ms from 'mediasoup/types';
+import type { PeerChannel } from '../protocol/ProtooConnection.js';
+import type { PeerInfo, ProducerInfo } from '../protocol/methods.js';
+
+export type Direction = 'send' | 'recv';
+
+export interface TransportAppData extends ms.AppData {
+	direction: Direction;
+	connected: boolean;
+}
+
+export interface ProducerAppData extends ms.AppData {
+	peerId: string;
+	transportId: string;
+	metadata: Record<string, unknown>;
+}
+
+export function randomId(bytes: number): string {
+	return randomBytes(bytes).toString('base64url');
+}
+
+export class Peer {
+	readonly id = randomId(9);
+	readonly metadata: Record<string, unknown>;
+	readonly transports = new Map<string, ms.WebRtcTransport<TransportAppData>>();
+	readonly producers = new Map<string, ms.Producer<ProducerAppData>>();
+	readonly consumers = new Map<string, ms.Consumer>();
+	readonly #reconnectToken = randomId(24);
+	#channel: PeerChannel | undefined;
+	#graceTimer: NodeJS.Timeout | undefined;
+	#closed = false;
+
+	constructor(metadata: Record<string, unknown>, channel: PeerChannel) {
+		this.metadata = metadata;
+		this.#channel = channel;
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	/** The live connection, or undefined while the peer is disconnected. */
+	get channel(): PeerChannel | undefined {
+		return this.#channel;
+	}
+
+	/** Handed to the client once, at join; proves ownership at rejoin. */
+	get reconnectToken(): string {
+		return this.#reconnectToken;
+	}
+
+	tokenMatches(token: string): boolean {
+		const a = Buffer.from(token);
+		const b = Buffer.from(this.#reconnectToken);
+
+		return a.length === b.length && timingSafeEqual(a, b);
+	}
+
+	/** Marks the peer disconnected and runs onExpire after graceSeconds unless it is reattached. */
+	detach(graceSeconds: number, onExpire: () => void): void {
+		this.#channel = undefined;
+		clearTimeout(this.#graceTimer);
+		this.#graceTimer = setTimeout(onExpire, graceSeconds * 1000);
+	}
+
+	attach(channel: PeerChannel): void {
+		clearTimeout(this.#graceTimer);
+		this.#graceTimer = undefined;
+		this.#channel = channel;
+	}
+
+	notify: PeerChannel['notify'] = (method, data) => {
+		this.#channel?.notify(method, data);
+	};
+
+	transport(direction: Direction): ms.WebRtcTransport<TransportAppData> | undefined {
+		for (const transport of this.transports.values()) if (transport.appData.direction === direction) return transport;
+
+		return undefined;
+	}
+
+	producerInfos(): ProducerInfo[] {
+		return [...this.producers.values()].map(producerInfo);
+	}
+
+	info(): PeerInfo {
+		return { peerId: this.id, metadata: this.metadata, producers: this.producerInfos() };
+	}
+
+	/** Closes every mediasoup object of the peer (transports close their producers and consumers). */
+	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		clearTimeout(this.#graceTimer);
+		for (const transport of this.transports.values()) transport.close();
+		this.transports.clear();
+		this.producers.clear();
+		this.consumers.clear();
+	}
+}
+
+export function producerInfo(producer: ms.Producer<ProducerAppData>): ProducerInfo {
+	return {
+		producerId: producer.id,
+		peerId: producer.appData.peerId,
+		kind: producer.kind,
+		metadata: producer.appData.metadata,
+		paused: producer.paused
+	};
+}

@@ -1,0 +1,409 @@
+// A call: one mediasoup router on one worker, its peers, and every request
+// that changes them, run one at a time on the room's AwaitQueue so no two
+// requests of a room interleave across an await.
+
+import { EventEmitter } from 'node:events';
+import { AwaitQueue, AwaitQueueStoppedError } from 'awaitqueue';
+import debugFactory from 'debug';
+import type * as ms from 'mediasoup/types';
+import type { Config } from '../config/options.js';
+import type { MediaWorker } from '../media/WorkerPool.js';
+import { listenInfos, MEDIA_CODECS } from '../media/settings.js';
+import { ErrorCode, forbidden, invalidState, notFound, RequestError } from '../protocol/errors.js';
+import type { PeerChannel } from '../protocol/ProtooConnection.js';
+import type { Notifications, NotificationMethod, PeerInfo, Request, RequestData, Success } from '../protocol/methods.js';
+import { Peer, randomId, type ProducerAppData, type TransportAppData } from './Peer.js';
+
+const debug = debugFactory('vcall:room');
+
+/** Bounds on what one peer may hold, so a hostile client cannot exhaust a worker. */
+const MAX_PRODUCERS_PER_PEER = 8;
+const MAX_CONSUMERS_PER_PEER = 256;
+
+const SUCCESS: Success = { success: true };
+
+export interface RoomEvents {
+	closed: [reason: string];
+	/** Peer count changed (for worker load accounting). */
+	peers: [delta: number];
+}
+
+/** mediasoup's own errors (bad RTP parameters, closed objects) become MEDIA_ERROR. */
+async function media<T>(operation: Promise<T>): Promise<T> {
+	try {
+		return await operation;
+	} catch (error) {
+		if (error instanceof RequestError) throw error;
+		throw new RequestError(ErrorCode.MEDIA_ERROR, (error as Error).message);
+	}
+}
+
+export class Room extends EventEmitter<RoomEvents> {
+	readonly id: string;
+	readonly mediaWorker: MediaWorker;
+	readonly #router: ms.Router;
+	readonly #config: Config;
+	readonly #peers = new Map<string, Peer>();
+	readonly #queue = new AwaitQueue();
+	#idleTimer: NodeJS.Timeout | undefined;
+	#closed = false;
+
+	static async create(mediaWorker: MediaWorker, config: Config): Promise<Room> {
+		const router = await mediaWorker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+
+		return new Room(randomId(16), router, mediaWorker, config);
+	}
+
+	private constructor(id: string, router: ms.Router, mediaWorker: MediaWorker, config: Config) {
+		super();
+		this.id = id;
+		this.#router = router;
+		this.mediaWorker = mediaWorker;
+		this.#config = config;
+		router.observer.once('close', () => this.close('routerClosed'));
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	get peerCount(): number {
+		return this.#peers.size;
+	}
+
+	get peers(): IterableIterator<Peer> {
+		return this.#peers.values();
+	}
+
+	/** Adds a peer (createRoom or joinRoom). */
+	join(metadata: Record<string, unknown>, channel: PeerChannel): Promise<Peer> {
+		return this.#serialize('join', () => {
+			if (this.#peers.size >= this.#config.maxPeersPerRoom)
+				throw new RequestError(ErrorCode.ROOM_FULL, `room is full (${this.#config.maxPeersPerRoom} peers)`);
+
+			const peer = new Peer(metadata, channel);
+
+			this.#notifyOthers(peer, 'peerJoined', { peerId: peer.id, metadata });
+			this.#peers.set(peer.id, peer);
+			clearTimeout(this.#idleTimer);
+			this.emit('peers', 1);
+			debug('room %s: peer %s joined (%d peers)', this.id, peer.id, this.#peers.size);
+
+			return peer;
+		});
+	}
+
+	/** A new connection takes over a peer that proves it holds its reconnect token. */
+	rejoin(peerId: string, token: string, channel: PeerChannel): Promise<Peer> {
+		return this.#serialize('rejoin', () => {
+			const peer = this.#peers.get(peerId);
+
+			if (!peer || !peer.tokenMatches(token)) throw new RequestError(ErrorCode.UNAUTHORIZED, 'unknown peer or wrong reconnect token');
+
+			// A half-open old connection may not have noticed it is dead yet.
+			const previous = peer.channel;
+
+			peer.attach(channel);
+			if (previous && previous !== channel) previous.close('replaced by a new connection');
+			debug('room %s: peer %s rejoined', this.id, peer.id);
+
+			return peer;
+		});
+	}
+
+	/** Peers other than `peer`, as clients see them. */
+	otherPeers(peer: Peer): PeerInfo[] {
+		return [...this.#peers.values()].filter((p) => p !== peer).map((p) => p.info());
+	}
+
+	/** The peer's WebSocket dropped: keep its state for the grace period. */
+	disconnected(peer: Peer): void {
+		if (peer.closed || this.#closed) return;
+		if (this.#config.reconnectGrace === 0) {
+			void this.remove(peer, 'disconnected');
+			return;
+		}
+		debug('room %s: peer %s disconnected, grace %ds', this.id, peer.id, this.#config.reconnectGrace);
+		peer.detach(this.#config.reconnectGrace, () => void this.remove(peer, 'reconnect grace expired'));
+	}
+
+	/** Removes a peer and tells the others (leaveRoom, timeout, grace expiry). */
+	remove(peer: Peer, why: string): Promise<void> {
+		return this.#serialize('remove', () => this.#removeNow(peer, why)).catch(() => undefined);
+	}
+
+	/** Answers one validated request of a joined peer. */
+	handle(peer: Peer, request: Request): Promise<unknown> {
+		switch (request.method) {
+			// Read-only requests answer from current state without queueing.
+			case 'getRouterRtpCapabilities':
+				return Promise.resolve({ rtpCapabilities: this.#router.rtpCapabilities });
+			case 'getProducers':
+				return Promise.resolve({ producers: this.otherPeers(peer).flatMap((p) => p.producers) });
+			case 'getRoomInfo':
+				return Promise.resolve(this.info());
+			case 'leaveRoom':
+				return this.remove(peer, 'left').then(() => SUCCESS);
+			case 'createWebRtcTransport':
+				return this.#serialize(request.method, () => this.#createTransport(peer, request.data));
+			case 'connectWebRtcTransport':
+				return this.#serialize(request.method, () => this.#connectTransport(peer, request.data));
+			case 'restartIce':
+				return this.#serialize(request.method, () => this.#restartIce(peer, request.data));
+			case 'produce':
+				return this.#serialize(request.method, () => this.#produce(peer, request.data));
+			case 'consume':
+				return this.#serialize(request.method, () => this.#consume(peer, request.data));
+			case 'pauseConsumer':
+			case 'resumeConsumer':
+				return this.#serialize(request.method, () => this.#setConsumerPaused(peer, request.data.consumerId, request.method === 'pauseConsumer'));
+			case 'pauseProducer':
+			case 'resumeProducer':
+				return this.#serialize(request.method, () => this.#setProducerPaused(peer, request.data.producerId, request.method === 'pauseProducer'));
+			case 'closeProducer':
+				return this.#serialize(request.method, () => this.#closeProducer(peer, request.data.producerId));
+			default:
+				return Promise.reject(new RequestError(ErrorCode.INVALID_STATE, `${request.method} is not a room request`));
+		}
+	}
+
+	info(): { roomId: string; peerCount: number; maxPeers: number; peers: PeerInfo[] } {
+		return {
+			roomId: this.id,
+			peerCount: this.#peers.size,
+			maxPeers: this.#config.maxPeersPerRoom,
+			peers: [...this.#peers.values()].map((p) => p.info())
+		};
+	}
+
+	/** Counts of live mediasoup objects, for /health and /metrics. */
+	counts(): { transports: number; producers: number; consumers: number } {
+		let transports = 0;
+		let producers = 0;
+		let consumers = 0;
+
+		for (const peer of this.#peers.values()) {
+			transports += peer.transports.size;
+			producers += peer.producers.size;
+			consumers += peer.consumers.size;
+		}
+
+		return { transports, producers, consumers };
+	}
+
+	/** Tells every peer why, then frees the router and everything on it. */
+	close(reason: string): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		debug('room %s closed: %s', this.id, reason);
+		clearTimeout(this.#idleTimer);
+		this.#queue.stop();
+		for (const peer of this.#peers.values()) {
+			peer.notify('roomClosed', { reason });
+			peer.close();
+		}
+		this.emit('peers', -this.#peers.size);
+		this.#peers.clear();
+		this.#router.close();
+		this.emit('closed', reason);
+	}
+
+	#serialize<T>(name: string, task: () => T | Promise<T>): Promise<T> {
+		if (this.#closed) return Promise.reject(invalidState('room is closed'));
+
+		return this.#queue.push(async () => task(), name).catch((error: unknown) => {
+			if (error instanceof AwaitQueueStoppedError) throw invalidState('room is closed');
+			throw error;
+		});
+	}
+
+	#removeNow(peer: Peer, why: string): void {
+		if (peer.closed || this.#peers.get(peer.id) !== peer) return;
+		this.#peers.delete(peer.id);
+		for (const producer of peer.producers.values()) this.#notifyOthers(peer, 'producerClosed', { producerId: producer.id, peerId: peer.id });
+		peer.close();
+		this.#notifyOthers(peer, 'peerLeft', { peerId: peer.id });
+		this.emit('peers', -1);
+		debug('room %s: peer %s removed (%s), %d left', this.id, peer.id, why, this.#peers.size);
+		if (this.#peers.size === 0) this.#idleTimer = setTimeout(() => this.close('idle'), this.#config.roomIdleTimeout * 1000);
+	}
+
+	#notifyOthers<M extends NotificationMethod>(except: Peer, method: M, data: Notifications[M]): void {
+		for (const peer of this.#peers.values()) if (peer !== except) peer.notify(method, data);
+	}
+
+	/** Finds an object by id in the peer's own map; another peer's id is FORBIDDEN, an unknown one NOT_FOUND. */
+	#own<T>(peer: Peer, what: 'transports' | 'producers' | 'consumers', id: string): T {
+		const mine = peer[what].get(id);
+
+		if (mine) return mine as T;
+		for (const other of this.#peers.values()) if (other[what].has(id)) throw forbidden(`${what.slice(0, -1)} ${id} belongs to another peer`);
+
+		throw notFound(`no ${what.slice(0, -1)} ${id}`);
+	}
+
+	async #createTransport(peer: Peer, data: RequestData<'createWebRtcTransport'>) {
+		const config = this.#config;
+		const webRtcServer = this.mediaWorker.webRtcServer;
+		const transport = await media(
+			this.#router.createWebRtcTransport<TransportAppData>({
+				...(webRtcServer ? { webRtcServer } : { listenInfos: listenInfos(config, undefined) }),
+				enableUdp: !data.forceTcp,
+				enableTcp: true,
+				preferUdp: true,
+				initialAvailableOutgoingBitrate: config.initialOutgoingBitrate,
+				appData: { direction: data.direction, connected: false }
+			})
+		);
+
+		if (peer.closed) {
+			transport.close();
+			throw invalidState('peer has left');
+		}
+		// A second transport of a direction replaces the first (e.g. after ICE failed for good).
+		const previous = peer.transport(data.direction);
+
+		if (previous) this.#closeTransport(peer, previous);
+		if (data.direction === 'send') await media(transport.setMaxIncomingBitrate(config.maxIncomingBitrate));
+
+		peer.transports.set(transport.id, transport);
+		transport.on('dtlsstatechange', (state) => {
+			if (state === 'failed' || state === 'closed') debug('room %s: transport %s DTLS %s', this.id, transport.id, state);
+		});
+
+		return {
+			id: transport.id,
+			transportId: transport.id,
+			direction: data.direction,
+			iceParameters: transport.iceParameters,
+			iceCandidates: transport.iceCandidates,
+			dtlsParameters: transport.dtlsParameters,
+			sctpParameters: transport.sctpParameters
+		};
+	}
+
+	#closeTransport(peer: Peer, transport: ms.WebRtcTransport<TransportAppData>): void {
+		for (const producer of peer.producers.values()) {
+			if (producer.appData.transportId === transport.id) this.#closeProducerNow(peer, producer);
+		}
+		transport.close();
+		peer.transports.delete(transport.id);
+	}
+
+	async #connectTransport(peer: Peer, data: RequestData<'connectWebRtcTransport'>): Promise<Success> {
+		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
+
+		if (transport.appData.connected) throw invalidState('transport is already connected');
+		await media(transport.connect({ dtlsParameters: data.dtlsParameters }));
+		transport.appData.connected = true;
+
+		return SUCCESS;
+	}
+
+	async #restartIce(peer: Peer, data: RequestData<'restartIce'>) {
+		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
+
+		return { iceParameters: await media(transport.restartIce()) };
+	}
+
+	async #produce(peer: Peer, data: RequestData<'produce'>) {
+		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
+
+		if (transport.appData.direction !== 'send') throw invalidState('produce needs a send transport');
+		if (peer.producers.size >= MAX_PRODUCERS_PER_PEER) throw invalidState(`at most ${MAX_PRODUCERS_PER_PEER} producers per peer`);
+
+		const producer = await media(
+			transport.produce<ProducerAppData>({
+				kind: data.kind,
+				rtpParameters: data.rtpParameters as unknown as ms.RtpParameters,
+				appData: { peerId: peer.id, metadata: data.metadata, transportId: transport.id }
+			})
+		);
+
+		if (peer.closed) {
+			producer.close();
+			throw invalidState('peer has left');
+		}
+		peer.producers.set(producer.id, producer);
+		producer.observer.once('close', () => peer.producers.delete(producer.id));
+		this.#notifyOthers(peer, 'newProducer', { producerId: producer.id, peerId: peer.id, kind: producer.kind, metadata: data.metadata });
+
+		return { producerId: producer.id, id: producer.id };
+	}
+
+	async #consume(peer: Peer, data: RequestData<'consume'>) {
+		const transport = peer.transport('recv');
+
+		if (!transport) throw invalidState('create a recv transport before consuming');
+		if (peer.consumers.size >= MAX_CONSUMERS_PER_PEER) throw invalidState(`at most ${MAX_CONSUMERS_PER_PEER} consumers per peer`);
+
+		const producer = this.#findProducer(data.producerId);
+		const rtpCapabilities = data.rtpCapabilities as unknown as ms.RtpCapabilities;
+
+		if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities }))
+			throw new RequestError(ErrorCode.MEDIA_ERROR, 'the given rtpCapabilities cannot receive this producer');
+
+		// Paused until the client has set up its side and calls resumeConsumer.
+		const consumer = await media(transport.consume({ producerId: producer.id, rtpCapabilities, paused: true }));
+
+		if (peer.closed) {
+			consumer.close();
+			throw invalidState('peer has left');
+		}
+		peer.consumers.set(consumer.id, consumer);
+		consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+
+		return {
+			id: consumer.id,
+			consumerId: consumer.id,
+			producerId: producer.id,
+			peerId: producer.appData.peerId,
+			kind: consumer.kind,
+			rtpParameters: consumer.rtpParameters,
+			type: consumer.type,
+			producerPaused: consumer.producerPaused,
+			metadata: producer.appData.metadata
+		};
+	}
+
+	#findProducer(producerId: string): ms.Producer<ProducerAppData> {
+		for (const peer of this.#peers.values()) {
+			const producer = peer.producers.get(producerId);
+
+			if (producer) return producer;
+		}
+
+		throw notFound(`no producer ${producerId} in this room`);
+	}
+
+	async #setConsumerPaused(peer: Peer, consumerId: string, paused: boolean): Promise<Success> {
+		const consumer = this.#own<ms.Consumer>(peer, 'consumers', consumerId);
+
+		await media(paused ? consumer.pause() : consumer.resume());
+
+		return SUCCESS;
+	}
+
+	async #setProducerPaused(peer: Peer, producerId: string, paused: boolean): Promise<Success> {
+		const producer = this.#own<ms.Producer<ProducerAppData>>(peer, 'producers', producerId);
+
+		if (producer.paused === paused) return SUCCESS;
+		await media(paused ? producer.pause() : producer.resume());
+		this.#notifyOthers(peer, paused ? 'producerPaused' : 'producerResumed', { producerId, peerId: peer.id });
+
+		return SUCCESS;
+	}
+
+	#closeProducer(peer: Peer, producerId: string): Success {
+		this.#closeProducerNow(peer, this.#own<ms.Producer<ProducerAppData>>(peer, 'producers', producerId));
+
+		return SUCCESS;
+	}
+
+	/** Closing a producer closes its consumers (mediasoup does that) and tells the others. */
+	#closeProducerNow(peer: Peer, producer: ms.Producer<ProducerAppData>): void {
+		producer.close();
+		peer.producers.delete(producer.id);
+		this.#notifyOthers(peer, 'producerClosed', { producerId: producer.id, peerId: peer.id });
+	}
+}

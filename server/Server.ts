@@ -1,0 +1,159 @@
+// The composition root: the listener delivers HTTP requests and WebSocket
+// frames, the protocol turns frames into validated requests, the rooms answer
+// them on mediasoup workers. Tests start this class directly.
+
+import debugFactory from 'debug';
+import { resolveAnnounced } from '../lib/config/announced.js';
+import type { Config } from '../lib/config/options.js';
+import { createHttpHandler, createUpgradeCheck, type HealthState } from '../lib/http/endpoints.js';
+import { createListener } from '../lib/listener/index.js';
+import type { Listener, ListenerKind, WsConnection } from '../lib/listener/types.js';
+import { log } from '../lib/log.js';
+import { WorkerPool } from '../lib/media/WorkerPool.js';
+import { ProtooConnection } from '../lib/protocol/ProtooConnection.js';
+import { Rooms } from '../lib/rooms/Rooms.js';
+
+const debug = debugFactory('vcall:server');
+
+export interface ServerAddress {
+	port: number;
+	httpsPort: number | undefined;
+}
+
+export class Server {
+	readonly config: Config;
+	readonly workers: WorkerPool;
+	readonly rooms: Rooms;
+	readonly #startedAt = Date.now();
+	#listener: Listener | undefined;
+	#listenerReason = '';
+	#address: ServerAddress | undefined;
+	#state: 'starting' | 'running' | 'shutting-down' | 'closed' = 'starting';
+
+	static async start(input: Config): Promise<Server> {
+		const { config, warning } = resolveAnnounced(input);
+
+		if (warning) log.warn(warning);
+
+		const server = new Server(config);
+
+		try {
+			await server.#start();
+		} catch (error) {
+			await server.close();
+			throw error;
+		}
+
+		return server;
+	}
+
+	private constructor(config: Config) {
+		this.config = config;
+		this.workers = new WorkerPool(config);
+		this.rooms = new Rooms(config, this.workers);
+	}
+
+	get address(): ServerAddress {
+		if (!this.#address) throw new Error('server is not listening');
+
+		return this.#address;
+	}
+
+	get listenerKind(): ListenerKind {
+		if (!this.#listener) throw new Error('server is not listening');
+
+		return this.#listener.kind;
+	}
+
+	get shuttingDown(): boolean {
+		return this.#state === 'shutting-down' || this.#state === 'closed';
+	}
+
+	health(): HealthState {
+		let peers = 0;
+		const media = { transports: 0, producers: 0, consumers: 0 };
+
+		for (const room of this.rooms.rooms) {
+			peers += room.peerCount;
+			const counts = room.counts();
+
+			media.transports += counts.transports;
+			media.producers += counts.producers;
+			media.consumers += counts.consumers;
+		}
+
+		const workers = this.workers.workers.length;
+		const status = this.shuttingDown ? 'shutting-down' : workers === 0 ? 'degraded' : 'healthy';
+
+		return {
+			status,
+			uptime: Math.round((Date.now() - this.#startedAt) / 1000),
+			rooms: this.rooms.roomCount,
+			peers,
+			workers,
+			listener: { kind: this.#listener?.kind ?? 'none', reason: this.#listenerReason },
+			media
+		};
+	}
+
+	/**
+	 * Graceful stop: refuse new connections, tell every peer roomClosed with
+	 * the reason, close all connections, then the workers. Works even when the
+	 * workers are already going away (a signal reaches the whole process group).
+	 */
+	async shutdown(reason = 'shutdown'): Promise<void> {
+		if (this.shuttingDown) return;
+		this.#state = 'shutting-down';
+		log.info(`shutting down: ${reason}`);
+		this.#listener?.stopAccepting();
+		this.rooms.closeAll(reason);
+		await this.close();
+	}
+
+	/** Frees everything without notifying anyone (also used after a failed start). */
+	async close(): Promise<void> {
+		if (this.#state === 'closed') return;
+		this.#state = 'closed';
+		this.rooms.closeAll('shutdown');
+		this.workers.close();
+		await this.#listener?.close();
+	}
+
+	async #start(): Promise<void> {
+		await this.workers.start();
+
+		const config = this.config;
+		const { listener, reason } = await createListener(config.listener, {
+			host: config.host,
+			port: config.port,
+			httpsPort: config.httpsPort,
+			tls: config.sslCertPath && config.sslKeyPath ? { certPath: config.sslCertPath, keyPath: config.sslKeyPath } : undefined,
+			maxMessageBytes: config.maxMessageBytes,
+			http: createHttpHandler({ config, health: () => this.health() }),
+			upgrade: createUpgradeCheck(config, () => !this.shuttingDown),
+			connection: (ws) => this.#accept(ws)
+		});
+
+		this.#listener = listener;
+		this.#listenerReason = reason;
+		const address = await listener.listen();
+
+		this.#address = address;
+		this.#state = 'running';
+
+		const tls = address.httpsPort !== undefined ? `, https/wss :${address.httpsPort}` : '';
+
+		log.info(`listening on ${config.host} http/ws :${address.port}${tls} with ${listener.kind} (${reason}); ${this.workers.workers.length} mediasoup workers`);
+	}
+
+	#accept(ws: WsConnection): void {
+		const connection = new ProtooConnection(ws, {
+			activity: () => this.rooms.touch(session),
+			closed: () => this.rooms.closed(session)
+		});
+		const session = this.rooms.open(connection);
+
+		connection.setHandler((request) => this.rooms.handle(session, request));
+		debug('connection from %s', ws.remoteAddress);
+	}
+}

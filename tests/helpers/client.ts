@@ -1,0 +1,179 @@
+// A test participant built from the real client libraries: protoo-client for
+// signaling and mediasoup-client (FakeHandler: no WebRTC in Node) for the
+// Device/Transport/Producer/Consumer flow.
+
+import { Device, FakeHandler, testFakeParameters } from 'mediasoup-client';
+import type { types as mc } from 'mediasoup-client';
+import { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
+import protooClient, { type Peer as ProtooPeer } from 'protoo-client';
+
+export interface Notification {
+	method: string;
+	data: Record<string, any>;
+}
+
+/** Error thrown by protoo-client for an error response. */
+export interface ProtooError extends Error {
+	code: number;
+}
+
+export class TestPeer {
+	readonly protoo: ProtooPeer;
+	readonly notifications: Notification[] = [];
+	readonly device = new Device({
+		handlerFactory: FakeHandler.createFactory({
+			generateNativeRtpCapabilities: testFakeParameters.generateNativeRtpCapabilities,
+			generateLocalDtlsParameters: testFakeParameters.generateLocalDtlsParameters
+		})
+	});
+	roomId = '';
+	peerId = '';
+	reconnectToken = '';
+	sendTransport: mc.Transport | undefined;
+	recvTransport: mc.Transport | undefined;
+	readonly producers = new Map<string, mc.Producer>();
+	readonly consumers = new Map<string, mc.Consumer>();
+	#waiters: { match: (n: Notification) => boolean; resolve: (n: Notification) => void }[] = [];
+
+	static async connect(url: string, options: { retries?: number } = {}): Promise<TestPeer> {
+		const peer = new TestPeer(url, options.retries ?? 0);
+
+		await new Promise<void>((resolve, reject) => {
+			peer.protoo.once('open', () => resolve());
+			peer.protoo.once('failed', () => reject(new Error('connection failed')));
+			peer.protoo.once('close', () => reject(new Error('connection closed')));
+		});
+
+		return peer;
+	}
+
+	private constructor(url: string, retries: number) {
+		const transport = new protooClient.WebSocketTransport(url, { retry: { retries, factor: 1, minTimeout: 100, maxTimeout: 200 } });
+
+		this.protoo = new protooClient.Peer(transport);
+		this.protoo.on('notification', (n: Notification) => {
+			this.notifications.push(n);
+			this.#waiters = this.#waiters.filter((w) => {
+				if (!w.match(n)) return true;
+				w.resolve(n);
+
+				return false;
+			});
+		});
+	}
+
+	request(method: string, data: Record<string, unknown> = {}): Promise<any> {
+		return this.protoo.request(method, data);
+	}
+
+	/** A request in this peer's room. */
+	roomRequest(method: string, data: Record<string, unknown> = {}): Promise<any> {
+		return this.request(method, { roomId: this.roomId, ...data });
+	}
+
+	/** Resolves with the first notification (already received or future) that matches. */
+	waitFor(method: string, match: (data: Record<string, any>) => boolean = () => true, timeoutMs = 10000): Promise<Notification> {
+		const test = (n: Notification) => n.method === method && match(n.data);
+		const seen = this.notifications.find(test);
+
+		if (seen) return Promise.resolve(seen);
+
+		return new Promise((resolve, reject) => {
+			const timer = setTimeout(() => reject(new Error(`timed out waiting for ${method}`)), timeoutMs);
+
+			this.#waiters.push({
+				match: test,
+				resolve: (n) => {
+					clearTimeout(timer);
+					resolve(n);
+				}
+			});
+		});
+	}
+
+	count(method: string, match: (data: Record<string, any>) => boolean = () => true): number {
+		return this.notifications.filter((n) => n.method === method && match(n.data)).length;
+	}
+
+	async create(metadata: Record<string, unknown> = {}): Promise<any> {
+		const response = await this.request('createRoom', { metadata });
+
+		this.#joined(response);
+
+		return response;
+	}
+
+	async join(roomId: string, metadata: Record<string, unknown> = {}): Promise<any> {
+		const response = await this.request('joinRoom', { roomId, metadata });
+
+		this.#joined(response);
+
+		return response;
+	}
+
+	#joined(response: { roomId: string; peerId: string; reconnectToken: string }): void {
+		this.roomId = response.roomId;
+		this.peerId = response.peerId;
+		this.reconnectToken = response.reconnectToken;
+	}
+
+	/** Loads the device and creates and wires both transports. */
+	async setupMedia(): Promise<void> {
+		const { rtpCapabilities } = await this.roomRequest('getRouterRtpCapabilities');
+
+		if (!this.device.loaded) await this.device.load({ routerRtpCapabilities: rtpCapabilities });
+		this.sendTransport = this.device.createSendTransport(await this.roomRequest('createWebRtcTransport', { direction: 'send' }));
+		this.recvTransport = this.device.createRecvTransport(await this.roomRequest('createWebRtcTransport', { direction: 'recv' }));
+
+		for (const transport of [this.sendTransport, this.recvTransport]) {
+			transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+				this.roomRequest('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(callback, errback);
+			});
+		}
+		this.sendTransport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+			this.roomRequest('produce', { transportId: this.sendTransport!.id, kind, rtpParameters, metadata: appData })
+				.then(({ producerId }) => callback({ id: producerId }), errback);
+		});
+	}
+
+	async produce(kind: 'audio' | 'video', metadata: Record<string, unknown>): Promise<mc.Producer> {
+		const track = new FakeMediaStreamTrack({ kind });
+		const producer = await this.sendTransport!.produce({ track: track as unknown as mc.ProducerOptions['track'], appData: metadata });
+
+		this.producers.set(producer.id, producer);
+
+		return producer;
+	}
+
+	/** consume + client-side consumer + resumeConsumer, as a real client does. */
+	async consume(producerId: string): Promise<mc.Consumer> {
+		const data = await this.roomRequest('consume', { producerId, rtpCapabilities: this.device.rtpCapabilities });
+		const consumer = await this.recvTransport!.consume({
+			id: data.consumerId,
+			producerId: data.producerId,
+			kind: data.kind,
+			rtpParameters: data.rtpParameters,
+			appData: { peerId: data.peerId, metadata: data.metadata }
+		});
+
+		await this.roomRequest('resumeConsumer', { consumerId: consumer.id });
+		this.consumers.set(consumer.id, consumer);
+
+		return consumer;
+	}
+
+	close(): void {
+		this.protoo.close();
+	}
+}
+
+/** protoo-client rejects with an Error carrying the server's errorCode. */
+export async function errorCodeOf(promise: Promise<unknown>): Promise<number> {
+	try {
+		await promise;
+	} catch (error) {
+		return (error as ProtooError).code;
+	}
+
+	throw new Error('request succeeded, an error was expected');
+}

@@ -1,0 +1,68 @@
+// The HTTP endpoints and the WebSocket origin check, on every listener.
+
+import test from 'ava';
+import WebSocket from 'ws';
+import { TestPeer } from './helpers/client.js';
+import { availableListeners } from './helpers/listeners.js';
+import { startServer } from './helpers/server.js';
+
+const { kinds } = await availableListeners();
+
+function upgradeStatus(url: string, options: WebSocket.ClientOptions, protocol = 'protoo'): Promise<number> {
+	return new Promise((resolve) => {
+		const ws = new WebSocket(url, protocol, options);
+
+		ws.once('open', () => {
+			ws.close();
+			resolve(101);
+		});
+		ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+		ws.once('error', () => undefined);
+	});
+}
+
+for (const listener of kinds) {
+	test.serial(`[${listener}] /health, /api/server-info, CORS and the origin check`, async (t) => {
+		const { server, url, httpUrl } = await startServer({ listener, frontendUrl: 'https://app.example', announcedIp: '203.0.113.7' });
+
+		t.teardown(() => server.close());
+
+		const peer = await TestPeer.connect(url);
+
+		t.teardown(() => peer.close());
+		await peer.create();
+
+		let res = await fetch(`${httpUrl}/health`, { headers: { origin: 'https://app.example' } });
+		const health = (await res.json()) as any;
+
+		t.is(res.status, 200);
+		t.is(res.headers.get('access-control-allow-origin'), 'https://app.example');
+		t.is(health.status, 'healthy');
+		t.is(health.rooms, 1);
+		t.is(health.peers, 1);
+		t.is(health.workers, 1);
+		t.true(Number.isInteger(health.uptime));
+		t.regex(health.memory.used, /^\d+(\.\d)?[MG]B$/);
+		t.regex(health.memory.total, /^\d+(\.\d)?[MG]B$/);
+		t.is(health.listener.kind, listener);
+		t.truthy(health.listener.reason);
+
+		res = await fetch(`${httpUrl}/api/server-info`, { headers: { origin: 'https://evil.example' } });
+		t.deepEqual(await res.json(), { announcedIp: '203.0.113.7', announcedDomain: null, rtcPorts: { min: server.config.rtcMinPort, max: server.config.rtcMaxPort } });
+		t.is(res.headers.get('access-control-allow-origin'), null, 'no CORS for other origins');
+
+		t.is((await fetch(`${httpUrl}/nope`)).status, 404);
+		t.is((await fetch(`${httpUrl}/health`, { method: 'POST' })).status, 405);
+		t.is((await fetch(`${httpUrl}/health`, { method: 'OPTIONS', headers: { origin: 'https://app.example' } })).status, 204);
+
+		t.is(await upgradeStatus(url, { origin: 'https://evil.example' }), 403);
+		t.is(await upgradeStatus(url, { origin: 'https://app.example' }), 101);
+		t.is(await upgradeStatus(url, {}, 'chat'), 400);
+		t.is(await upgradeStatus(`${url}other`, {}), 404);
+
+		// Shutting down: /health answers 503 until the listener is gone.
+		await server.shutdown();
+		t.is(server.health().status, 'shutting-down');
+		await peer.waitFor('roomClosed', (d) => d.reason === 'shutdown');
+	});
+}
