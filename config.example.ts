@@ -53,6 +53,17 @@ const example = {
 	initialOutgoingBitrate: 1000000,
 	// MAX_INCOMING_BITRATE: cap in bits/s on what one peer may send.
 	maxIncomingBitrate: 2500000,
+	// DRAIN_TIMEOUT: seconds a drain (SIGUSR2, or POST /admin/drain) lets
+	// calls go on before the process exits anyway.
+	drainTimeout: 3600,
+	// ADMIN_TOKEN: enables POST /admin/drain with 'Authorization: Bearer <token>'.
+	adminToken: undefined,
+	// TURN_URLS / TURN_SECRET: TURN servers (coturn with use-auth-secret)
+	// handed to clients with time-limited credentials in createWebRtcTransport.
+	turnUrls: undefined,
+	turnSecret: undefined,
+	// TURN_CREDENTIAL_TTL: seconds a TURN credential stays valid.
+	turnCredentialTtl: 86400,
 	// SHUTDOWN_TIMEOUT: seconds a graceful stop may take.
 	shutdownTimeout: 8
 } satisfies Record<keyof Config, unknown>;

@@ -9,6 +9,7 @@ import { createHttpHandler, createUpgradeCheck, type HealthState } from '../lib/
 import { createListener } from '../lib/listener/index.js';
 import type { Listener, ListenerKind, WsConnection } from '../lib/listener/types.js';
 import { log } from '../lib/log.js';
+import { Metrics } from '../lib/http/metrics.js';
 import { WorkerPool } from '../lib/media/WorkerPool.js';
 import { ProtooConnection } from '../lib/protocol/ProtooConnection.js';
 import { Rooms } from '../lib/rooms/Rooms.js';
@@ -27,8 +28,12 @@ export class Server {
 	readonly #startedAt = Date.now();
 	#listener: Listener | undefined;
 	#listenerReason = '';
+	#resolveClosed!: () => void;
+	readonly #closedPromise = new Promise<void>((resolve) => (this.#resolveClosed = resolve));
 	#address: ServerAddress | undefined;
-	#state: 'starting' | 'running' | 'shutting-down' | 'closed' = 'starting';
+	readonly #metrics: Metrics;
+	#state: 'starting' | 'running' | 'draining' | 'shutting-down' | 'closed' = 'starting';
+	#drainTimer: NodeJS.Timeout | undefined;
 
 	static async start(input: Config): Promise<Server> {
 		const { config, warning } = resolveAnnounced(input);
@@ -51,6 +56,7 @@ export class Server {
 		this.config = config;
 		this.workers = new WorkerPool(config);
 		this.rooms = new Rooms(config, this.workers);
+		this.#metrics = new Metrics(this.rooms, this.workers);
 	}
 
 	get address(): ServerAddress {
@@ -63,6 +69,11 @@ export class Server {
 		if (!this.#listener) throw new Error('server is not listening');
 
 		return this.#listener.kind;
+	}
+
+	/** Resolves once the server has closed (after a shutdown or a drain). */
+	get done(): Promise<void> {
+		return this.#closedPromise;
 	}
 
 	get shuttingDown(): boolean {
@@ -83,7 +94,7 @@ export class Server {
 		}
 
 		const workers = this.workers.workers.length;
-		const status = this.shuttingDown ? 'shutting-down' : workers === 0 ? 'degraded' : 'healthy';
+		const status = this.shuttingDown ? 'shutting-down' : this.#state === 'draining' ? 'draining' : workers === 0 ? 'degraded' : 'healthy';
 
 		return {
 			status,
@@ -94,6 +105,33 @@ export class Server {
 			listener: { kind: this.#listener?.kind ?? 'none', reason: this.#listenerReason },
 			media
 		};
+	}
+
+	/**
+	 * Drain for a deploy: /health turns 503 'draining', new rooms are refused,
+	 * calls in progress go on until the last room closes or DRAIN_TIMEOUT
+	 * passes; then a graceful shutdown. Resolves when the server is closed.
+	 */
+	drain(): Promise<void> {
+		if (this.#state !== 'running') return this.#closedPromise;
+		this.#state = 'draining';
+		this.rooms.stopAcceptingRooms();
+		log.info(`draining: ${this.rooms.roomCount} rooms in progress, new rooms refused, at most ${this.config.drainTimeout}s`);
+
+		const finish = (reason: string) => void this.shutdown(reason);
+
+		this.#drainTimer = setTimeout(() => finish('drainTimeout'), this.config.drainTimeout * 1000);
+		if (this.rooms.roomCount === 0) finish('drained');
+		else this.rooms.on('roomClosed', () => this.rooms.roomCount === 0 && finish('drained'));
+
+		return this.#closedPromise;
+	}
+
+	/** Re-reads the TLS certificate and key (SIGHUP after a renewal). */
+	async reloadTls(): Promise<void> {
+		if (!this.config.sslCertPath) return;
+		await this.#listener?.reloadTls();
+		log.info('TLS certificate reloaded');
 	}
 
 	/**
@@ -114,9 +152,11 @@ export class Server {
 	async close(): Promise<void> {
 		if (this.#state === 'closed') return;
 		this.#state = 'closed';
+		clearTimeout(this.#drainTimer);
 		this.rooms.closeAll('shutdown');
 		this.workers.close();
 		await this.#listener?.close();
+		this.#resolveClosed();
 	}
 
 	async #start(): Promise<void> {
@@ -129,7 +169,7 @@ export class Server {
 			httpsPort: config.httpsPort,
 			tls: config.sslCertPath && config.sslKeyPath ? { certPath: config.sslCertPath, keyPath: config.sslKeyPath } : undefined,
 			maxMessageBytes: config.maxMessageBytes,
-			http: createHttpHandler({ config, health: () => this.health() }),
+			http: createHttpHandler({ config, health: () => this.health(), drain: () => void this.drain(), routes: [this.#metrics.route] }),
 			upgrade: createUpgradeCheck(config, () => !this.shuttingDown),
 			connection: (ws) => this.#accept(ws)
 		});
@@ -149,6 +189,7 @@ export class Server {
 	#accept(ws: WsConnection): void {
 		const connection = new ProtooConnection(ws, {
 			activity: () => this.rooms.touch(session),
+			answered: this.#metrics.observe,
 			closed: () => this.rooms.closed(session)
 		});
 		const session = this.rooms.open(connection);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The command: read the configuration, start the server, stop gracefully on
-// SIGTERM/SIGINT within SHUTDOWN_TIMEOUT.
+// SIGTERM/SIGINT within SHUTDOWN_TIMEOUT, reload TLS on SIGHUP, drain on SIGUSR2.
 
 import { ConfigError, loadConfig } from '../lib/config/load.js';
 import { log } from '../lib/log.js';
@@ -31,11 +31,21 @@ async function main(): Promise<void> {
 			process.exit(1);
 		}, config.shutdownTimeout * 1000).unref();
 		log.info(`${signal} received`);
-		void (server?.shutdown('shutdown') ?? Promise.resolve()).then(() => process.exit(0));
+		if (server) void server.shutdown('shutdown');
+		else process.exit(0);
 	};
 
 	process.on('SIGTERM', () => stop('SIGTERM'));
 	process.on('SIGINT', () => stop('SIGINT'));
+	// systemctl reload: pick up a renewed certificate without dropping calls.
+	process.on('SIGHUP', () => {
+		server?.reloadTls().catch((error: Error) => log.warn(`TLS reload failed: ${error.message}`));
+	});
+	// Drain for a deploy; main() exits 0 once the last call has ended.
+	process.on('SIGUSR2', () => {
+		log.info('SIGUSR2 received');
+		void server?.drain();
+	});
 
 	try {
 		server = await Server.start(config);
@@ -43,7 +53,10 @@ async function main(): Promise<void> {
 		log.error(`cannot start: ${(error as Error).message}`);
 		process.exit(1);
 	}
-	if (stopping) await server.shutdown('shutdown').then(() => process.exit(0));
+	if (stopping) void server.shutdown('shutdown');
+	// Shutdown, drain (SIGUSR2 or POST /admin/drain): exit once closed.
+	await server.done;
+	process.exit(0);
 }
 
 void main();

@@ -120,6 +120,10 @@ function crossCheck(config: Config): void {
 		throw new ConfigError(`the RTC port range ${config.rtcMinPort}-${config.rtcMaxPort} has fewer ports than MEDIASOUP_NUM_WORKERS (${config.numWorkers})`);
 	if ((config.sslCertPath === undefined) !== (config.sslKeyPath === undefined))
 		throw new ConfigError('SSL_CERT_PATH and SSL_KEY_PATH must be set together');
+	if ((config.turnUrls === undefined) !== (config.turnSecret === undefined))
+		throw new ConfigError('TURN_URLS and TURN_SECRET must be set together');
+	if (config.turnUrls && !config.turnUrls.split(',').every((url) => /^turns?:[^\s,]+$/.test(url.trim())))
+		throw new ConfigError(`TURN_URLS=${JSON.stringify(config.turnUrls)} is invalid: expected turn: or turns: URLs, comma-separated`);
 	if (config.sslCertPath) checkReadable(config.sslCertPath, 'SSL_CERT_PATH');
 	if (config.sslKeyPath) checkReadable(config.sslKeyPath, 'SSL_KEY_PATH');
 }

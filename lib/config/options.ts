@@ -46,6 +46,11 @@ export const OPTIONS = [
 	{ key: 'maxMessageBytes', env: 'MAX_MESSAGE_BYTES', type: 'integer', default: 131072, min: 1024, max: 16777216, description: 'Largest WebSocket message accepted; larger ones close the connection' },
 	{ key: 'initialOutgoingBitrate', env: 'INITIAL_OUTGOING_BITRATE', type: 'integer', default: 1000000, min: 100000, max: 100000000, description: 'Bits/s the server starts sending to each peer at (bandwidth estimation goes from there)' },
 	{ key: 'maxIncomingBitrate', env: 'MAX_INCOMING_BITRATE', type: 'integer', default: 2500000, min: 100000, max: 100000000, description: 'Cap in bits/s on what one peer may send (camera + screen + audio)' },
+	{ key: 'drainTimeout', env: 'DRAIN_TIMEOUT', type: 'number', default: 3600, min: 0, max: 604800, description: 'Seconds a drain (SIGUSR2 or POST /admin/drain) waits for calls to end before exiting' },
+	{ key: 'adminToken', env: 'ADMIN_TOKEN', type: 'string', default: undefined, description: 'Bearer token for POST /admin/drain; unset disables the admin endpoint' },
+	{ key: 'turnUrls', env: 'TURN_URLS', type: 'string', default: undefined, description: 'TURN server URLs handed to clients, comma-separated (e.g. turn:turn.example.com:3478,turns:turn.example.com:5349)' },
+	{ key: 'turnSecret', env: 'TURN_SECRET', type: 'string', default: undefined, description: "Shared secret with the TURN server (coturn's static-auth-secret) for time-limited credentials" },
+	{ key: 'turnCredentialTtl', env: 'TURN_CREDENTIAL_TTL', type: 'integer', default: 86400, min: 60, max: 604800, description: 'Seconds a TURN credential stays valid' },
 	{ key: 'shutdownTimeout', env: 'SHUTDOWN_TIMEOUT', type: 'number', default: 8, min: 0.1, max: 600, description: 'Seconds the graceful shutdown may take before the process exits anyway' }
 ] as const satisfies readonly OptionSpec[];
 

@@ -3,6 +3,7 @@
 // listener delivered the request.
 
 import type { Config } from '../config/options.js';
+import { secretsEqual } from '../secrets.js';
 import type { HttpRequest, HttpResponse, UpgradeDecision, UpgradeRequest } from '../listener/types.js';
 
 export interface HealthState {
@@ -15,13 +16,16 @@ export interface HealthState {
 	media: { transports: number; producers: number; consumers: number };
 }
 
-export type ExtraRoute = (req: HttpRequest) => HttpResponse | undefined;
+/** A route answers the requests it knows and returns undefined for the rest. */
+export type Route = (req: HttpRequest) => HttpResponse | undefined | Promise<HttpResponse | undefined>;
 
 export interface EndpointSources {
 	config: Config;
 	health: () => HealthState;
-	/** Extra routes (e.g. /metrics) tried before 404. */
-	routes?: ExtraRoute[];
+	/** Starts a drain (POST /admin/drain with ADMIN_TOKEN). */
+	drain: () => void;
+	/** Further routes (e.g. /metrics), tried first. */
+	routes?: Route[];
 }
 
 function megabytes(bytes: number): string {
@@ -46,7 +50,7 @@ function originAllowed(origins: Set<string>, origin: string): boolean {
 	return origins.has('*') || origins.has(origin);
 }
 
-export function createHttpHandler(sources: EndpointSources): (req: HttpRequest) => HttpResponse {
+export function createHttpHandler(sources: EndpointSources): (req: HttpRequest) => Promise<HttpResponse> {
 	const origins = allowedOrigins(sources.config);
 	const serverInfo = {
 		announcedIp: sources.config.announcedIp ?? null,
@@ -54,7 +58,22 @@ export function createHttpHandler(sources: EndpointSources): (req: HttpRequest) 
 		rtcPorts: { min: sources.config.rtcMinPort, max: sources.config.rtcMaxPort }
 	};
 
-	function route(req: HttpRequest): HttpResponse {
+	const adminAuthorization = sources.config.adminToken ? `Bearer ${sources.config.adminToken}` : undefined;
+
+	async function route(req: HttpRequest): Promise<HttpResponse> {
+		for (const extra of sources.routes ?? []) {
+			const response = await extra(req);
+
+			if (response) return response;
+		}
+
+		if (req.path === '/admin/drain' && adminAuthorization) {
+			if (req.method !== 'POST') return json(405, { error: 'method not allowed' }, { allow: 'POST' });
+			if (!secretsEqual(req.headers.authorization ?? '', adminAuthorization)) return json(401, { error: 'unauthorized' });
+			sources.drain();
+
+			return json(202, { status: 'draining' });
+		}
 		if (req.method === 'OPTIONS') return { status: 204, headers: { 'access-control-allow-methods': 'GET, OPTIONS', 'access-control-max-age': '600' }, body: '' };
 		if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'method not allowed' }, { allow: 'GET, OPTIONS' });
 
@@ -69,17 +88,11 @@ export function createHttpHandler(sources: EndpointSources): (req: HttpRequest) 
 		}
 		if (req.path === '/api/server-info') return json(200, serverInfo);
 
-		for (const extra of sources.routes ?? []) {
-			const response = extra(req);
-
-			if (response) return response;
-		}
-
 		return json(404, { error: 'not found' });
 	}
 
-	return (req) => {
-		const response = route(req);
+	return async (req) => {
+		const response = await route(req);
 		const origin = req.headers.origin;
 
 		if (origin && originAllowed(origins, origin)) {

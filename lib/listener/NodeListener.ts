@@ -202,7 +202,7 @@ export class NodeListener implements Listener {
 		this.#state = 'listening';
 
 		try {
-			const plain = http.createServer((req, res) => this.#onRequest(req, res));
+			const plain = http.createServer((req, res) => void this.#onRequest(req, res));
 
 			this.#addServer(plain);
 
@@ -214,7 +214,7 @@ export class NodeListener implements Listener {
 
 				this.#assertStillStarting();
 
-				const secure = https.createServer({ cert, key }, (req, res) => this.#onRequest(req, res));
+				const secure = https.createServer({ cert, key }, (req, res) => void this.#onRequest(req, res));
 
 				this.#httpsServer = secure;
 				this.#addServer(secure);
@@ -296,13 +296,15 @@ export class NodeListener implements Listener {
 		server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
 	}
 
-	#onRequest(req: IncomingMessage, res: ServerResponse): void {
+	async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
 		// The endpoints are GETs: a body, if any, is discarded so keep-alive still works.
 		req.resume();
 
 		const { path } = splitUrl(req.url ?? '/');
-		const request: HttpRequest = { method: req.method ?? 'GET', path, headers: readHeaders(req) };
-		const response = handleHttp(this.#opts.http, request);
+		const request: HttpRequest = { method: req.method ?? 'GET', path, headers: readHeaders(req), remoteAddress: normalizeAddress(req.socket.remoteAddress ?? '') };
+		const response = await handleHttp(this.#opts.http, request);
+
+		if (res.destroyed) return;
 		const headers = Object.fromEntries(
 			Object.entries(response.headers).filter(([name]) => name.toLowerCase() !== 'content-length')
 		);

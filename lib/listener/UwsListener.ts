@@ -254,12 +254,12 @@ export class UwsListener implements Listener {
 			close: (ws, code, message) => this.#onClose(ws, code, message)
 		});
 
-		app.any('/*', (res, req) => this.#onRequest(res, req));
+		app.any('/*', (res, req) => void this.#onRequest(res, req));
 
 		return app;
 	}
 
-	#onRequest(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+	async #onRequest(res: uWS.HttpResponse, req: uWS.HttpRequest): Promise<void> {
 		let aborted = false;
 
 		res.onAborted(() => (aborted = true));
@@ -269,8 +269,9 @@ export class UwsListener implements Listener {
 		// uWS already lower-cases header names.
 		req.forEach((name, value) => (headers[name] = name in headers ? `${headers[name]}, ${value}` : value));
 
-		const request: HttpRequest = { method: req.getCaseSensitiveMethod(), path: req.getUrl(), headers };
-		const response = handleHttp(this.#opts.http, request);
+		// req is only valid until the first await: read everything before it.
+		const request: HttpRequest = { method: req.getCaseSensitiveMethod(), path: req.getUrl(), headers, remoteAddress: addressFromBytes(res.getRemoteAddress()) };
+		const response = await handleHttp(this.#opts.http, request);
 
 		if (aborted) return;
 

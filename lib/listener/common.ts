@@ -94,9 +94,9 @@ export function safeCall(what: string, fn: () => void): boolean {
 	}
 }
 
-export function handleHttp(handler: HttpHandler, request: HttpRequest): HttpResponse {
+export async function handleHttp(handler: HttpHandler, request: HttpRequest): Promise<HttpResponse> {
 	try {
-		return handler(request);
+		return await handler(request);
 	} catch (error) {
 		console.error(`listener: HTTP handler threw for ${request.method} ${request.path}:`, error);
 

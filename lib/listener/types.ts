@@ -11,6 +11,7 @@ export interface HttpRequest {
 	path: string;
 	/** Lower-cased header names. */
 	headers: Record<string, string>;
+	remoteAddress: string;
 }
 
 export interface HttpResponse {
@@ -19,7 +20,7 @@ export interface HttpResponse {
 	body: string;
 }
 
-export type HttpHandler = (req: HttpRequest) => HttpResponse;
+export type HttpHandler = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;
 
 /** What the listener knows about a WebSocket upgrade request. */
 export interface UpgradeRequest {

@@ -2,10 +2,10 @@
 // outlives its WebSocket: while it is disconnected (channel undefined) its
 // transports, producers and consumers wait for rejoinRoom.
 
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type * as ms from 'mediasoup/types';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import type { PeerInfo, ProducerInfo } from '../protocol/methods.js';
+import { randomId, secretsEqual } from '../secrets.js';
 
 export type Direction = 'send' | 'recv';
 
@@ -18,10 +18,6 @@ export interface ProducerAppData extends ms.AppData {
 	peerId: string;
 	transportId: string;
 	metadata: Record<string, unknown>;
-}
-
-export function randomId(bytes: number): string {
-	return randomBytes(bytes).toString('base64url');
 }
 
 export class Peer {
@@ -55,10 +51,7 @@ export class Peer {
 	}
 
 	tokenMatches(token: string): boolean {
-		const a = Buffer.from(token);
-		const b = Buffer.from(this.#reconnectToken);
-
-		return a.length === b.length && timingSafeEqual(a, b);
+		return secretsEqual(token, this.#reconnectToken);
 	}
 
 	/** Marks the peer disconnected and runs onExpire after graceSeconds unless it is reattached. */

@@ -9,10 +9,12 @@ import type * as ms from 'mediasoup/types';
 import type { Config } from '../config/options.js';
 import type { MediaWorker } from '../media/WorkerPool.js';
 import { listenInfos, MEDIA_CODECS } from '../media/settings.js';
+import { turnServers } from '../media/turn.js';
 import { ErrorCode, forbidden, invalidState, notFound, RequestError } from '../protocol/errors.js';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import type { Notifications, NotificationMethod, PeerInfo, Request, RequestData, Success } from '../protocol/methods.js';
-import { Peer, randomId, type ProducerAppData, type TransportAppData } from './Peer.js';
+import { randomId } from '../secrets.js';
+import { Peer, type ProducerAppData, type TransportAppData } from './Peer.js';
 
 const debug = debugFactory('vcall:room');
 
@@ -278,7 +280,8 @@ export class Room extends EventEmitter<RoomEvents> {
 			iceParameters: transport.iceParameters,
 			iceCandidates: transport.iceCandidates,
 			dtlsParameters: transport.dtlsParameters,
-			sctpParameters: transport.sctpParameters
+			sctpParameters: transport.sctpParameters,
+			iceServers: turnServers(config, peer.id)
 		};
 	}
 

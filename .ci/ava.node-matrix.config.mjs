@@ -1,0 +1,7 @@
+// The suite without the browser E2E tests, for the Node 22/24 runs in CI.
+export default {
+	files: ['dist/tests/*.test.js'],
+	timeout: '120s',
+	concurrency: 2,
+	workerThreads: false
+};

@@ -1,0 +1,890 @@
+// The call logic of the browser client: protoo signaling with the vcall
+// server, one mediasoup-client send transport and one receive transport,
+// producers for the microphone, the camera and an optional screen share, a
+// consumer for every producer of every other peer, and recovery after the
+// WebSocket drops (rejoinRoom, restartIce, resync of consumers).
+//
+// It knows nothing of the page: the UI listens to 'change' events and reads
+// state(); the E2E tests do the same through window.vcall.
+
+import { Device, type types as ms } from 'mediasoup-client';
+import { Peer, WebSocketTransport, type ProtooNotification } from 'protoo-client';
+import type { Notifications } from '../protocol/methods.js';
+import type {
+	ClientEvent,
+	ClientState,
+	ClosedConsumerState,
+	ConsumeResponse,
+	JoinResponse,
+	Phase,
+	PeerInfo,
+	ProducerInfo,
+	RejoinResponse,
+	ScreenShareResult,
+	Source
+} from './api.js';
+import { wsControl } from './websocket-shim.js';
+
+export interface CallOptions {
+	/** ws:// or wss:// URL of the vcall server. */
+	serverUrl: string;
+	/** A room id to join, or 'create'. */
+	room: string;
+	displayName: string;
+	audio: boolean;
+	video: boolean;
+	width: number;
+	height: number;
+	frameRate: number;
+	/** Cap on the camera's bitrate (kbit/s); 0 leaves it to the browser. */
+	maxVideoKbps: number;
+	/** ICE over TCP only (createWebRtcTransport forceTcp). */
+	forceTcp: boolean;
+	/** Send leaveRoom when the page is closed normally (pagehide). */
+	leaveOnUnload: boolean;
+}
+
+/** How often a heartbeat is sent; the server drops peers silent for PEER_TIMEOUT (60 s by default). */
+const HEARTBEAT_MS = 20_000;
+const MAX_EVENTS = 2000;
+
+/** protoo-client's retry policy for (re)connecting: quick first, about a minute in all. */
+const RETRY = { retries: 40, factor: 1.5, minTimeout: 250, maxTimeout: 2000, randomize: false };
+
+interface TransportEntry {
+	transport: ms.Transport;
+	direction: 'send' | 'recv';
+	iceRestarts: number;
+	serverIceUfrag: string;
+	restarting: boolean;
+}
+
+export interface ConsumerEntry {
+	consumer: ms.Consumer;
+	peerId: string;
+	source: Source;
+	producerPaused: boolean;
+}
+
+export interface ProducerEntry {
+	producer: ms.Producer;
+	source: Source;
+	capture?: string;
+}
+
+interface RemotePeer {
+	peerId: string;
+	displayName: string;
+	producers: Map<string, ProducerInfo>;
+}
+
+function sourceOf(metadata: Record<string, unknown> | undefined, kind: 'audio' | 'video'): Source {
+	const source = metadata?.source;
+
+	return typeof source === 'string' ? source : kind === 'audio' ? 'mic' : 'camera';
+}
+
+function nameOf(metadata: Record<string, unknown> | undefined, peerId: string): string {
+	const name = metadata?.displayName;
+
+	return typeof name === 'string' && name ? name : peerId.slice(0, 6);
+}
+
+function errorCode(error: unknown): number | undefined {
+	const code = (error as { code?: unknown } | undefined)?.code;
+
+	return typeof code === 'number' ? code : undefined;
+}
+
+function message(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+/** A moving test pattern, for a screen share where getDisplayMedia is not available. */
+function canvasTrack(width = 1280, height = 720, fps = 15): MediaStreamTrack {
+	const canvas = document.createElement('canvas');
+
+	canvas.width = width;
+	canvas.height = height;
+
+	const ctx = canvas.getContext('2d');
+
+	if (!ctx) throw new Error('no 2d canvas context');
+
+	const started = performance.now();
+	const draw = (): void => {
+		const t = (performance.now() - started) / 1000;
+
+		ctx.fillStyle = '#20262e';
+		ctx.fillRect(0, 0, width, height);
+		ctx.fillStyle = '#e8eef4';
+		ctx.font = '48px sans-serif';
+		ctx.fillText(`vcall canvas screen share  ${t.toFixed(1)} s`, 60, 120);
+		ctx.fillStyle = '#3d9be9';
+		ctx.fillRect(60 + ((t * 200) % (width - 220)), 300, 160, 160);
+	};
+
+	draw();
+
+	const stream = canvas.captureStream(fps);
+	const track = stream.getVideoTracks()[0];
+
+	if (!track) throw new Error('canvas.captureStream gave no track');
+
+	const timer = setInterval(draw, 1000 / fps);
+
+	track.addEventListener('ended', () => clearInterval(timer));
+	// track.stop() does not fire 'ended': poll for it too.
+	const watch = setInterval(() => {
+		if (track.readyState === 'ended') {
+			clearInterval(timer);
+			clearInterval(watch);
+		}
+	}, 1000);
+
+	return track;
+}
+
+export class CallClient extends EventTarget {
+	readonly options: CallOptions;
+	readonly #device = new Device();
+	#peer: Peer | undefined;
+	#phase: Phase = 'idle';
+	#connection: ClientState['connection'] = 'connecting';
+	#roomId: string | undefined;
+	#peerId: string | undefined;
+	#reconnectToken: string | undefined;
+	#everJoined = false;
+	#deviceLoaded = false;
+	readonly #transports = new Map<'send' | 'recv', TransportEntry>();
+	readonly #producers = new Map<string, ProducerEntry>();
+	readonly #consumers = new Map<string, ConsumerEntry>();
+	readonly #closedConsumers: ClosedConsumerState[] = [];
+	readonly #peers = new Map<string, RemotePeer>();
+	readonly #events: ClientEvent[] = [];
+	readonly #errors: string[] = [];
+	#disconnects = 0;
+	#rejoins = 0;
+	#heartbeat: ReturnType<typeof setInterval> | undefined;
+	/** Signaling and media changes run one at a time, in order. */
+	#queue: Promise<unknown> = Promise.resolve();
+	/** Camera and microphone tracks, kept across a fresh re-join. */
+	readonly #localTracks = new Map<Source, MediaStreamTrack>();
+	#screenTrack: MediaStreamTrack | undefined;
+
+	constructor(options: CallOptions) {
+		super();
+		this.options = options;
+	}
+
+	// ---- Reading state ----
+
+	get roomId(): string | undefined {
+		return this.#roomId;
+	}
+
+	get peerId(): string | undefined {
+		return this.#peerId;
+	}
+
+	get phase(): Phase {
+		return this.#phase;
+	}
+
+	get consumers(): IterableIterator<ConsumerEntry> {
+		return this.#consumers.values();
+	}
+
+	get producers(): IterableIterator<ProducerEntry> {
+		return this.#producers.values();
+	}
+
+	localTrack(source: Source): MediaStreamTrack | undefined {
+		return source === 'screen' ? this.#screenTrack : this.#localTracks.get(source);
+	}
+
+	transport(direction: 'send' | 'recv'): ms.Transport | undefined {
+		return this.#transports.get(direction)?.transport;
+	}
+
+	remotePeerName(peerId: string): string {
+		return this.#peers.get(peerId)?.displayName ?? peerId.slice(0, 6);
+	}
+
+	state(): ClientState {
+		return {
+			phase: this.#phase,
+			connection: this.#connection,
+			serverUrl: this.options.serverUrl,
+			roomId: this.#roomId,
+			peerId: this.#peerId,
+			displayName: this.options.displayName,
+			peers: [...this.#peers.values()].map((p) => ({
+				peerId: p.peerId,
+				displayName: p.displayName,
+				producers: [...p.producers.values()].map((pr) => ({
+					producerId: pr.producerId,
+					kind: pr.kind,
+					source: sourceOf(pr.metadata, pr.kind),
+					paused: pr.paused
+				}))
+			})),
+			producers: [...this.#producers.values()].map(({ producer, source, capture }) => {
+				const settings = producer.track?.getSettings();
+
+				return {
+					producerId: producer.id,
+					kind: producer.kind,
+					source,
+					trackState: producer.track?.readyState ?? 'none',
+					...(capture ? { capture } : {}),
+					...(settings && producer.kind === 'video'
+						? { settings: { width: settings.width, height: settings.height, frameRate: settings.frameRate } }
+						: {})
+				};
+			}),
+			consumers: [...this.#consumers.values()].map((entry) => this.#consumerState(entry)),
+			closedConsumers: [...this.#closedConsumers],
+			transports: [...this.#transports.values()].map((t) => ({
+				id: t.transport.id,
+				direction: t.direction,
+				connectionState: t.transport.connectionState,
+				iceRestarts: t.iceRestarts,
+				serverIceUfrag: t.serverIceUfrag
+			})),
+			events: [...this.#events],
+			disconnects: this.#disconnects,
+			rejoins: this.#rejoins,
+			errors: [...this.#errors]
+		};
+	}
+
+	// ---- Joining ----
+
+	/** Connects and joins (or creates) the room; resolves once joined. */
+	start(): Promise<void> {
+		if (this.#peer) throw new Error('already started');
+
+		const joined = this.whenJoined(60_000);
+
+		this.#setPhase('connecting');
+
+		const peer = new Peer(new WebSocketTransport(this.options.serverUrl, { retry: RETRY }));
+
+		this.#peer = peer;
+		peer.on('open', () => this.#onOpen());
+		peer.on('disconnected', () => this.#onDisconnected());
+		peer.on('failed', (attempt) => this.#log('connectFailed', { attempt }));
+		peer.on('close', () => this.#onClosed());
+		peer.on('notification', (n) => this.#onNotification(n));
+		peer.on('request', (_request, _accept, reject) => reject(405, 'the client takes no requests'));
+
+		if (this.options.leaveOnUnload) addEventListener('pagehide', () => this.#leaveOnUnload());
+
+		return joined;
+	}
+
+	/** Resolves once the phase is 'joined'. */
+	whenJoined(timeoutMs = 30_000): Promise<void> {
+		if (this.#phase === 'joined') return Promise.resolve();
+
+		return new Promise((resolve, reject) => {
+			const timer = setTimeout(() => {
+				this.removeEventListener('change', check);
+				reject(new Error(`not joined after ${timeoutMs} ms (phase ${this.#phase})`));
+			}, timeoutMs);
+			const check = (): void => {
+				if (this.#phase === 'joined') resolve();
+				else if (this.#phase === 'failed' || this.#phase === 'closed') reject(new Error(`call ${this.#phase}: ${this.#errors.at(-1) ?? ''}`));
+				else return;
+				clearTimeout(timer);
+				this.removeEventListener('change', check);
+			};
+
+			this.addEventListener('change', check);
+		});
+	}
+
+	async leave(): Promise<void> {
+		if (this.#phase === 'left' || this.#phase === 'closed') return;
+		try {
+			if (this.#roomId && this.#peer?.connected) await this.#request('leaveRoom', { roomId: this.#roomId });
+		} catch (error) {
+			this.#error('leaveRoom', error);
+		}
+		this.#teardown('left');
+		this.#peer?.close();
+	}
+
+	#onOpen(): void {
+		this.#connection = 'open';
+		this.#log('open');
+		if (!this.#everJoined) void this.#enqueue('join', () => this.#join());
+		else void this.#enqueue('rejoin', () => this.#rejoin());
+		this.#changed();
+	}
+
+	#onDisconnected(): void {
+		this.#disconnects++;
+		this.#connection = 'disconnected';
+		this.#log('disconnected');
+		this.#changed();
+	}
+
+	#onClosed(): void {
+		this.#connection = 'closed';
+		this.#log('closed');
+		if (this.#phase !== 'left') this.#teardown(this.#phase === 'joined' || this.#phase === 'rejoining' ? 'closed' : 'failed');
+		this.#changed();
+	}
+
+	async #join(): Promise<void> {
+		this.#setPhase('joining');
+
+		const metadata = { displayName: this.options.displayName };
+		const response =
+			this.options.room === 'create' || !this.options.room
+				? await this.#request<JoinResponse>('createRoom', { metadata })
+				: await this.#request<JoinResponse>('joinRoom', { roomId: this.options.room, metadata });
+
+		this.#roomId = response.roomId;
+		this.#peerId = response.peerId;
+		this.#reconnectToken = response.reconnectToken;
+		this.#everJoined = true;
+
+		if (!this.#deviceLoaded) {
+			const { rtpCapabilities } = await this.#request<{ rtpCapabilities: ms.RtpCapabilities }>('getRouterRtpCapabilities', {
+				roomId: response.roomId
+			});
+
+			await this.#device.load({ routerRtpCapabilities: rtpCapabilities });
+			this.#deviceLoaded = true;
+		}
+
+		await this.#createTransport('recv');
+		await this.#createTransport('send');
+		this.#startHeartbeat();
+
+		for (const info of response.peers) this.#addPeer(info.peerId, info.metadata);
+		// Consumption goes through the queue, after this task.
+		for (const info of response.peers) for (const producer of info.producers) this.#addRemoteProducer(producer);
+
+		await this.#produceLocalMedia();
+		this.#setPhase('joined');
+	}
+
+	/** After a WebSocket drop: take the peer back, restart ICE, resync consumers. */
+	async #rejoin(): Promise<void> {
+		const roomId = this.#roomId;
+		const peerId = this.#peerId;
+		const token = this.#reconnectToken;
+
+		if (!roomId || !peerId || !token) return this.#join();
+
+		const started = Date.now();
+
+		this.#setPhase('rejoining');
+
+		let response: RejoinResponse;
+
+		try {
+			response = await this.#request<RejoinResponse>('rejoinRoom', { roomId, peerId, reconnectToken: token });
+		} catch (error) {
+			const code = errorCode(error);
+
+			this.#error('rejoinRoom', error);
+			if (code === 401 || code === 404) {
+				// The grace period is over: our peer is gone (or the room). Join afresh.
+				this.#log('rejoinRefused', { code });
+				this.#resetMedia('rejoin refused');
+				if (code === 404) this.options.room = 'create';
+				else this.options.room = roomId;
+
+				return this.#join();
+			}
+			throw error;
+		}
+
+		this.#rejoins++;
+		this.#log('rejoined', { ms: Date.now() - started });
+
+		// Transports: restart ICE on those the server still has.
+		const serverTransports = new Set(response.transports.map((t) => t.transportId));
+
+		for (const entry of this.#transports.values()) {
+			if (serverTransports.has(entry.transport.id)) await this.#restartIce(entry);
+			else {
+				this.#log('transportLost', { direction: entry.direction });
+				entry.transport.close();
+				this.#transports.delete(entry.direction);
+				await this.#createTransport(entry.direction);
+			}
+		}
+
+		// Own producers the server no longer has (their transport was replaced) are produced again.
+		const serverProducers = new Set(response.producers.map((p) => p.producerId));
+
+		for (const [id, entry] of this.#producers) {
+			if (serverProducers.has(id)) continue;
+			this.#log('producerLost', { source: entry.source });
+			entry.producer.close();
+			this.#producers.delete(id);
+			if (entry.producer.track && entry.producer.track.readyState === 'live') await this.#produce(entry.producer.track, entry.source, entry.capture);
+		}
+
+		// Peers: whoever left during the gap is gone, whoever came is added.
+		const serverPeers = new Map(response.peers.map((p) => [p.peerId, p]));
+
+		for (const peerId of [...this.#peers.keys()]) if (!serverPeers.has(peerId)) this.#removePeer(peerId, 'gone after rejoin');
+		for (const info of response.peers) this.#syncPeer(info);
+
+		// Consumers: close those the server closed while we were away.
+		const serverConsumers = new Set(response.consumers.map((c) => c.consumerId));
+
+		for (const [id, entry] of this.#consumers) {
+			if (!serverConsumers.has(id)) this.#closeConsumer(entry, 'gone after rejoin');
+		}
+		// Consume producers we have no consumer for (new ones, or lost in the gap).
+		for (const info of response.peers) for (const producer of info.producers) this.#addRemoteProducer(producer);
+
+		this.#log('resynced', { ms: Date.now() - started, consumers: this.#consumers.size, peers: this.#peers.size });
+		this.#setPhase('joined');
+	}
+
+	// ---- Transports ----
+
+	async #createTransport(direction: 'send' | 'recv'): Promise<TransportEntry> {
+		const roomId = this.#roomId as string;
+		const info = await this.#request<{
+			transportId: string;
+			iceParameters: ms.IceParameters;
+			iceCandidates: ms.IceCandidate[];
+			dtlsParameters: ms.DtlsParameters;
+			sctpParameters?: ms.SctpParameters;
+		}>('createWebRtcTransport', { roomId, direction, forceTcp: this.options.forceTcp });
+		const options: ms.TransportOptions = {
+			id: info.transportId,
+			iceParameters: info.iceParameters,
+			iceCandidates: info.iceCandidates,
+			dtlsParameters: info.dtlsParameters,
+			...(info.sctpParameters ? { sctpParameters: info.sctpParameters } : {})
+		};
+		const transport = direction === 'send' ? this.#device.createSendTransport(options) : this.#device.createRecvTransport(options);
+		const entry: TransportEntry = { transport, direction, iceRestarts: 0, serverIceUfrag: info.iceParameters.usernameFragment, restarting: false };
+
+		transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+			this.#request('connectWebRtcTransport', { roomId: this.#roomId, transportId: transport.id, dtlsParameters }).then(
+				() => callback(),
+				(error: unknown) => errback(error instanceof Error ? error : new Error(String(error)))
+			);
+		});
+		transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+			this.#request<{ producerId: string }>('produce', {
+				roomId: this.#roomId,
+				transportId: transport.id,
+				kind,
+				rtpParameters,
+				metadata: (appData as { metadata?: Record<string, unknown> }).metadata ?? {}
+			}).then(
+				({ producerId }) => callback({ id: producerId }),
+				(error: unknown) => errback(error instanceof Error ? error : new Error(String(error)))
+			);
+		});
+		transport.on('connectionstatechange', (state) => {
+			this.#log('transportState', { direction, state });
+			// ICE failed for good (e.g. the network changed): ask the server for new credentials.
+			if (state === 'failed' && this.#peer?.connected) void this.#enqueue('restartIce', () => this.#restartIce(entry));
+			this.#changed();
+		});
+
+		this.#transports.set(direction, entry);
+
+		return entry;
+	}
+
+	async #restartIce(entry: TransportEntry): Promise<void> {
+		if (entry.restarting || entry.transport.closed) return;
+		entry.restarting = true;
+		try {
+			const { iceParameters } = await this.#request<{ iceParameters: ms.IceParameters }>('restartIce', {
+				roomId: this.#roomId,
+				transportId: entry.transport.id
+			});
+
+			await entry.transport.restartIce({ iceParameters });
+			entry.iceRestarts++;
+			entry.serverIceUfrag = iceParameters.usernameFragment;
+			this.#log('iceRestarted', { direction: entry.direction, usernameFragment: iceParameters.usernameFragment });
+		} catch (error) {
+			this.#error(`restartIce ${entry.direction}`, error);
+		} finally {
+			entry.restarting = false;
+			this.#changed();
+		}
+	}
+
+	// ---- Producing ----
+
+	async #produceLocalMedia(): Promise<void> {
+		const { audio, video } = this.options;
+
+		if (!audio && !video) return;
+		if (!this.#localTracks.size) {
+			const stream = await navigator.mediaDevices.getUserMedia({
+				audio: audio ? { echoCancellation: true, noiseSuppression: true, autoGainControl: true } : false,
+				video: video ? { width: this.options.width, height: this.options.height, frameRate: this.options.frameRate } : false
+			});
+			const mic = stream.getAudioTracks()[0];
+			const camera = stream.getVideoTracks()[0];
+
+			if (mic) this.#localTracks.set('mic', mic);
+			if (camera) this.#localTracks.set('camera', camera);
+			this.dispatchEvent(new Event('localmedia'));
+		}
+
+		for (const [source, track] of this.#localTracks) await this.#produce(track, source);
+	}
+
+	async #produce(track: MediaStreamTrack, source: Source, capture?: string): Promise<ms.Producer> {
+		const transport = this.transport('send');
+
+		if (!transport) throw new Error('no send transport');
+
+		const isVideo = track.kind === 'video';
+		const maxKbps = source === 'camera' ? this.options.maxVideoKbps : 0;
+		const producer = await transport.produce({
+			track,
+			stopTracks: false,
+			...(isVideo && maxKbps > 0 ? { encodings: [{ maxBitrate: maxKbps * 1000 }] } : {}),
+			...(isVideo ? { codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
+			appData: { metadata: { source, ...(capture ? { capture } : {}) } }
+		});
+		const entry: ProducerEntry = { producer, source, ...(capture ? { capture } : {}) };
+
+		this.#producers.set(producer.id, entry);
+		producer.on('transportclose', () => this.#producers.delete(producer.id));
+		producer.on('trackended', () => {
+			this.#log('trackEnded', { source });
+			if (source === 'screen') void this.stopScreenShare();
+		});
+		this.#log('produced', { producerId: producer.id, source });
+		this.#changed();
+
+		return producer;
+	}
+
+	/**
+	 * Shares the screen as a second video producer ({source: 'screen'}).
+	 * getDisplayMedia is called first thing, inside the caller's user gesture.
+	 */
+	async startScreenShare(method: 'auto' | 'display' | 'canvas' = 'auto'): Promise<ScreenShareResult> {
+		if (this.#screenTrack) throw new Error('already sharing the screen');
+
+		let track: MediaStreamTrack | undefined;
+		let capture: ScreenShareResult['capture'] = 'getDisplayMedia';
+		let fallbackReason: string | undefined;
+
+		if (method !== 'canvas') {
+			try {
+				const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 15 }, audio: false });
+
+				track = stream.getVideoTracks()[0];
+			} catch (error) {
+				if (method === 'display') throw error;
+				fallbackReason = message(error);
+			}
+		}
+		if (!track) {
+			track = canvasTrack();
+			capture = 'canvas';
+			fallbackReason ??= method === 'canvas' ? 'canvas requested' : 'getDisplayMedia gave no track';
+		}
+
+		// Sharpness over smoothness, as for any screen content.
+		track.contentHint = 'detail';
+		this.#screenTrack = track;
+
+		const screenTrack = track;
+		const producer = await this.#enqueue('screenShare', () => this.#produce(screenTrack, 'screen', capture));
+
+		return { producerId: producer.id, capture, ...(fallbackReason ? { fallbackReason } : {}) };
+	}
+
+	async stopScreenShare(): Promise<void> {
+		const track = this.#screenTrack;
+
+		if (!track) return;
+		this.#screenTrack = undefined;
+
+		await this.#enqueue('stopScreenShare', async () => {
+			for (const [id, entry] of this.#producers) {
+				if (entry.source !== 'screen') continue;
+				this.#producers.delete(id);
+				entry.producer.close();
+				try {
+					await this.#request('closeProducer', { roomId: this.#roomId, producerId: id });
+				} catch (error) {
+					this.#error('closeProducer', error);
+				}
+			}
+		});
+		track.stop();
+		this.#changed();
+	}
+
+	// ---- Consuming ----
+
+	#addRemoteProducer(info: ProducerInfo): void {
+		const peer = this.#peers.get(info.peerId);
+
+		if (peer) peer.producers.set(info.producerId, info);
+		void this.#enqueue('consume', () => this.#consume(info));
+	}
+
+	async #consume(info: ProducerInfo): Promise<void> {
+		if (info.peerId === this.#peerId) return;
+		if (!this.#peers.get(info.peerId)?.producers.has(info.producerId)) return; // closed meanwhile
+		for (const entry of this.#consumers.values()) if (entry.consumer.producerId === info.producerId) return;
+
+		const transport = this.transport('recv');
+
+		if (!transport) throw new Error('no recv transport');
+
+		let data: ConsumeResponse;
+
+		try {
+			data = await this.#request<ConsumeResponse>('consume', {
+				roomId: this.#roomId,
+				producerId: info.producerId,
+				rtpCapabilities: this.#device.rtpCapabilities
+			});
+		} catch (error) {
+			// The producer may have closed in the meantime.
+			if (errorCode(error) === 404) return;
+			throw error;
+		}
+
+		const source = sourceOf(data.metadata, data.kind);
+		const consumer = await transport.consume({
+			id: data.consumerId,
+			producerId: data.producerId,
+			kind: data.kind,
+			rtpParameters: data.rtpParameters as ms.RtpParameters,
+			streamId: `${data.peerId}-${source}`,
+			appData: { peerId: data.peerId, source }
+		});
+		const entry: ConsumerEntry = { consumer, peerId: data.peerId, source, producerPaused: data.producerPaused };
+
+		this.#consumers.set(consumer.id, entry);
+		consumer.on('transportclose', () => this.#closeConsumer(entry, 'transport closed'));
+		this.#log('consumed', { consumerId: consumer.id, producerId: data.producerId, peerId: data.peerId, kind: data.kind, source });
+		this.#changed();
+
+		// The server creates consumers paused until we are ready for them.
+		await this.#request('resumeConsumer', { roomId: this.#roomId, consumerId: consumer.id });
+	}
+
+	#closeConsumer(entry: ConsumerEntry, reason: string): void {
+		const { consumer } = entry;
+
+		if (!this.#consumers.delete(consumer.id)) return;
+		consumer.close(); // stops its track
+		this.#closedConsumers.push({ ...this.#consumerState(entry), closedAt: Date.now(), reason });
+		this.#log('consumerClosed', { consumerId: consumer.id, producerId: consumer.producerId, reason, trackState: consumer.track.readyState });
+		this.dispatchEvent(new CustomEvent('consumerclosed', { detail: consumer.id }));
+		this.#changed();
+	}
+
+	#consumerState(entry: ConsumerEntry): ClientState['consumers'][number] {
+		const { consumer } = entry;
+
+		return {
+			consumerId: consumer.id,
+			producerId: consumer.producerId,
+			peerId: entry.peerId,
+			kind: consumer.kind,
+			source: entry.source,
+			paused: consumer.paused,
+			producerPaused: entry.producerPaused,
+			trackState: consumer.track.readyState
+		};
+	}
+
+	// ---- Peers and notifications ----
+
+	#addPeer(peerId: string, metadata: Record<string, unknown>): RemotePeer {
+		let peer = this.#peers.get(peerId);
+
+		if (!peer) {
+			peer = { peerId, displayName: nameOf(metadata, peerId), producers: new Map() };
+			this.#peers.set(peerId, peer);
+		}
+
+		return peer;
+	}
+
+	#syncPeer(info: PeerInfo): void {
+		const peer = this.#addPeer(info.peerId, info.metadata);
+		const live = new Set(info.producers.map((p) => p.producerId));
+
+		for (const producerId of [...peer.producers.keys()]) {
+			if (!live.has(producerId)) this.#producerGone(producerId, 'gone after rejoin');
+		}
+		for (const producer of info.producers) peer.producers.set(producer.producerId, producer);
+	}
+
+	#removePeer(peerId: string, reason: string): void {
+		const peer = this.#peers.get(peerId);
+
+		if (!peer) return;
+		this.#peers.delete(peerId);
+		for (const entry of [...this.#consumers.values()]) if (entry.peerId === peerId) this.#closeConsumer(entry, reason);
+	}
+
+	#producerGone(producerId: string, reason: string): void {
+		for (const peer of this.#peers.values()) peer.producers.delete(producerId);
+		for (const entry of [...this.#consumers.values()]) if (entry.consumer.producerId === producerId) this.#closeConsumer(entry, reason);
+	}
+
+	#onNotification({ method, data }: ProtooNotification): void {
+		this.#log(method, data);
+
+		switch (method) {
+			case 'peerJoined': {
+				const { peerId, metadata } = data as Notifications['peerJoined'];
+
+				this.#addPeer(peerId, metadata);
+				break;
+			}
+			case 'newProducer': {
+				const info = data as Notifications['newProducer'];
+
+				this.#addPeer(info.peerId, {}).producers.set(info.producerId, { ...info, paused: false });
+				void this.#enqueue('consume', () => this.#consume({ ...info, paused: false }));
+				break;
+			}
+			case 'producerClosed': {
+				const { producerId } = data as Notifications['producerClosed'];
+
+				this.#producerGone(producerId, 'producerClosed');
+				break;
+			}
+			case 'producerPaused':
+			case 'producerResumed': {
+				const { producerId, peerId } = data as Notifications['producerPaused'];
+				const paused = method === 'producerPaused';
+				const info = this.#peers.get(peerId)?.producers.get(producerId);
+
+				if (info) info.paused = paused;
+				for (const entry of this.#consumers.values()) if (entry.consumer.producerId === producerId) entry.producerPaused = paused;
+				break;
+			}
+			case 'peerLeft': {
+				const { peerId } = data as Notifications['peerLeft'];
+
+				this.#removePeer(peerId, 'peerLeft');
+				break;
+			}
+			case 'roomClosed': {
+				this.#teardown('closed');
+				this.#peer?.close();
+				break;
+			}
+			case 'error': {
+				const { code, message: text } = data as Notifications['error'];
+
+				this.#errors.push(`server error ${code}: ${text}`);
+				break;
+			}
+			default:
+				break;
+		}
+		this.#changed();
+	}
+
+	// ---- Plumbing ----
+
+	async #request<T = unknown>(method: string, data: unknown): Promise<T> {
+		const peer = this.#peer;
+
+		// protoo-client would send into a dead socket and wait ~20 s for the timeout.
+		if (!peer?.connected) throw Object.assign(new Error(`${method}: not connected`), { code: 0 });
+
+		return (await peer.request(method, data)) as T;
+	}
+
+	#enqueue<T>(name: string, task: () => Promise<T>): Promise<T> {
+		const run = this.#queue.then(task);
+
+		this.#queue = run.catch((error: unknown) => this.#error(name, error));
+
+		return run;
+	}
+
+	#startHeartbeat(): void {
+		if (this.#heartbeat) return;
+		this.#heartbeat = setInterval(() => {
+			if (this.#peer?.connected) this.#request('heartbeat', {}).catch((error: unknown) => this.#error('heartbeat', error));
+		}, HEARTBEAT_MS);
+	}
+
+	#leaveOnUnload(): void {
+		if (!this.#roomId || !this.#peer?.connected || this.#phase === 'left') return;
+		// Fire and forget: the frame is written before the page goes away.
+		this.#peer.request('leaveRoom', { roomId: this.#roomId }).catch(() => undefined);
+	}
+
+	/** Closes every transport, producer and consumer (the local tracks stay). */
+	#resetMedia(reason: string): void {
+		for (const entry of [...this.#consumers.values()]) this.#closeConsumer(entry, reason);
+		for (const entry of this.#producers.values()) entry.producer.close();
+		this.#producers.clear();
+		for (const entry of this.#transports.values()) entry.transport.close();
+		this.#transports.clear();
+		this.#peers.clear();
+		this.#screenTrack?.stop();
+		this.#screenTrack = undefined;
+	}
+
+	#teardown(phase: Phase): void {
+		clearInterval(this.#heartbeat);
+		this.#heartbeat = undefined;
+		this.#resetMedia(phase);
+		for (const track of this.#localTracks.values()) track.stop();
+		this.#localTracks.clear();
+		this.#setPhase(phase);
+	}
+
+	#setPhase(phase: Phase): void {
+		if (this.#phase === phase) return;
+		this.#phase = phase;
+		this.#log('phase', { phase });
+		this.#changed();
+	}
+
+	#log(type: string, data?: unknown): void {
+		this.#events.push({ at: Date.now(), type, ...(data !== undefined ? { data } : {}) });
+		if (this.#events.length > MAX_EVENTS) this.#events.splice(0, this.#events.length - MAX_EVENTS);
+	}
+
+	#error(where: string, error: unknown): void {
+		const text = `${where}: ${message(error)}`;
+
+		this.#errors.push(text);
+		this.#log('error', { where, message: message(error) });
+		console.warn('[vcall]', text);
+		if (this.#phase === 'joining' || this.#phase === 'connecting') this.#setPhase('failed');
+		this.#changed();
+	}
+
+	#changed(): void {
+		this.dispatchEvent(new Event('change'));
+	}
+
+	/** Drops the WebSocket as a network failure would; reconnection attempts fail for downMs. */
+	dropWebSocket(downMs = 0): void {
+		wsControl.blockedUntil = Date.now() + downMs;
+		this.#log('dropWebSocket', { downMs });
+		wsControl.current?.close();
+	}
+}

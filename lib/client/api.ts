@@ -1,0 +1,211 @@
+// What the browser client exposes as `window.vcall`, and the shapes of the
+// server's responses it relies on. Pure types (no DOM): the E2E tests import
+// them too, to read what the page returns.
+
+import type { PeerInfo, ProducerInfo } from '../protocol/methods.js';
+
+export type { PeerInfo, ProducerInfo };
+
+/** Where a stream comes from: metadata.source of its producer. */
+export type Source = 'mic' | 'camera' | 'screen' | string;
+
+// ---- Server responses (see lib/rooms/Rooms.ts and lib/rooms/Room.ts) ----
+
+export interface JoinResponse {
+	roomId: string;
+	peerId: string;
+	reconnectToken: string;
+	peers: PeerInfo[];
+}
+
+export interface RejoinResponse {
+	roomId: string;
+	peerId: string;
+	peers: PeerInfo[];
+	producers: ProducerInfo[];
+	transports: { transportId: string; direction: 'send' | 'recv' }[];
+	consumers: { consumerId: string; producerId: string }[];
+}
+
+export interface ConsumeResponse {
+	id: string;
+	consumerId: string;
+	producerId: string;
+	peerId: string;
+	kind: 'audio' | 'video';
+	rtpParameters: unknown;
+	type: string;
+	producerPaused: boolean;
+	metadata: Record<string, unknown>;
+}
+
+// ---- Client state, as returned by window.vcall.state() ----
+
+export type Phase = 'idle' | 'connecting' | 'joining' | 'joined' | 'rejoining' | 'left' | 'closed' | 'failed';
+
+export interface ClientEvent {
+	/** Date.now() when it happened. */
+	at: number;
+	/** A server notification method ('peerJoined', 'peerLeft', ...) or a client event ('disconnected', 'open', 'rejoined', 'iceRestarted', ...). */
+	type: string;
+	data?: unknown;
+}
+
+export interface RemotePeerState {
+	peerId: string;
+	displayName: string;
+	producers: { producerId: string; kind: 'audio' | 'video'; source: Source; paused: boolean }[];
+}
+
+export interface LocalProducerState {
+	producerId: string;
+	kind: 'audio' | 'video';
+	source: Source;
+	trackState: TrackState | 'none';
+	/** For the screen share: 'getDisplayMedia' or 'canvas'. */
+	capture?: string;
+	settings?: { width?: number; height?: number; frameRate?: number };
+}
+
+export interface ConsumerState {
+	consumerId: string;
+	producerId: string;
+	peerId: string;
+	kind: 'audio' | 'video';
+	source: Source;
+	paused: boolean;
+	producerPaused: boolean;
+	trackState: TrackState;
+}
+
+export interface ClosedConsumerState extends ConsumerState {
+	closedAt: number;
+	reason: string;
+}
+
+export interface TransportState {
+	id: string;
+	direction: 'send' | 'recv';
+	connectionState: string;
+	iceRestarts: number;
+	/** usernameFragment of the server's latest ICE parameters. */
+	serverIceUfrag: string;
+}
+
+export type TrackState = 'live' | 'ended';
+
+export interface ClientState {
+	phase: Phase;
+	/** The protoo WebSocket: open, or down and retrying, or closed for good. */
+	connection: 'connecting' | 'open' | 'disconnected' | 'closed';
+	serverUrl: string;
+	roomId: string | undefined;
+	peerId: string | undefined;
+	displayName: string;
+	peers: RemotePeerState[];
+	producers: LocalProducerState[];
+	consumers: ConsumerState[];
+	closedConsumers: ClosedConsumerState[];
+	transports: TransportState[];
+	events: ClientEvent[];
+	/** WebSocket drops seen (protoo 'disconnected'). */
+	disconnects: number;
+	/** Successful rejoinRoom calls. */
+	rejoins: number;
+	errors: string[];
+}
+
+// ---- getStats() figures, as returned by window.vcall.stats() ----
+// Counters are cumulative (as in RTCStatsReport); rates are computed by the
+// reader from two snapshots. `timestamp` is the stats timestamp (ms).
+
+export interface OutboundStats {
+	producerId: string;
+	kind: 'audio' | 'video';
+	source: Source;
+	timestamp: number;
+	bytesSent: number;
+	packetsSent: number;
+	framesEncoded?: number;
+	framesSent?: number;
+	frameWidth?: number;
+	frameHeight?: number;
+	framesPerSecond?: number;
+	qualityLimitationReason?: string;
+	encoderImplementation?: string;
+	/** From the SFU's receiver reports (remote-inbound-rtp). */
+	remotePacketsLost?: number;
+	remoteFractionLost?: number;
+	roundTripTime?: number;
+}
+
+export interface InboundStats {
+	consumerId: string;
+	producerId: string;
+	peerId: string;
+	kind: 'audio' | 'video';
+	source: Source;
+	timestamp: number;
+	bytesReceived: number;
+	packetsReceived: number;
+	packetsLost: number;
+	jitter?: number;
+	framesReceived?: number;
+	framesDecoded?: number;
+	framesDropped?: number;
+	frameWidth?: number;
+	frameHeight?: number;
+	framesPerSecond?: number;
+	freezeCount?: number;
+	totalFreezesDuration?: number;
+	decoderImplementation?: string;
+	totalSamplesReceived?: number;
+	concealedSamples?: number;
+	audioLevel?: number;
+}
+
+export interface TransportStats {
+	transportId: string;
+	direction: 'send' | 'recv';
+	timestamp: number;
+	bytesSent: number;
+	bytesReceived: number;
+	availableOutgoingBitrate?: number;
+	currentRoundTripTime?: number;
+	/** The selected candidate pair. */
+	localCandidate?: { protocol: string; address: string; port: number; candidateType: string; usernameFragment?: string };
+	remoteCandidate?: { protocol: string; address: string; port: number; candidateType: string; usernameFragment?: string };
+	iceLocalUsernameFragment?: string;
+	dtlsState?: string;
+	iceState?: string;
+}
+
+export interface StatsSnapshot {
+	/** Date.now() when taken. */
+	at: number;
+	outbound: OutboundStats[];
+	inbound: InboundStats[];
+	transports: TransportStats[];
+}
+
+export interface ScreenShareResult {
+	producerId: string;
+	/** 'getDisplayMedia' (the browser's screen capture) or 'canvas' (a canvas captureStream track). */
+	capture: 'getDisplayMedia' | 'canvas';
+	/** Why getDisplayMedia was not used, if it was not. */
+	fallbackReason?: string;
+}
+
+/** window.vcall */
+export interface VcallApi {
+	state(): ClientState;
+	stats(): Promise<StatsSnapshot>;
+	/** 'auto' tries getDisplayMedia and falls back to a canvas track. */
+	startScreenShare(method?: 'auto' | 'display' | 'canvas'): Promise<ScreenShareResult>;
+	stopScreenShare(): Promise<void>;
+	/** Closes the protoo WebSocket as a network drop would; reconnection attempts fail for downMs. */
+	dropWebSocket(downMs?: number): void;
+	leave(): Promise<void>;
+	/** Resolves once phase is 'joined' (rejects on 'failed' or after timeoutMs). */
+	whenJoined(timeoutMs?: number): Promise<void>;
+}

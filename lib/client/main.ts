@@ -1,0 +1,291 @@
+// The page: reads the URL parameters, joins the call, shows who is in the
+// room, every remote video with a live line of figures, and exposes the call
+// to test drivers as window.vcall.
+//
+// URL parameters:
+//   server  ws(s):// URL of the vcall server (default: /config.json's serverUrl,
+//           else ws(s)://<this host>:3000/)
+//   room    room id to join, or 'create'; when present the page joins at once
+//   name    display name
+//   w, h, fps   camera capture (default 640x480 at 30)
+//   audio, video  0 to send no microphone / no camera
+//   maxKbps  cap on the camera bitrate
+//   tcp=1   ICE over TCP only
+//   leave=0  do not send leaveRoom when the tab is closed
+
+import { CallClient, type CallOptions, type ConsumerEntry } from './CallClient.js';
+import type { StatsSnapshot, VcallApi } from './api.js';
+import { collectStats, formatFigures, inboundFigures, outboundFigures } from './stats.js';
+
+declare global {
+	interface Window {
+		vcall: VcallApi;
+	}
+}
+
+const params = new URLSearchParams(location.search);
+
+function intParam(name: string, fallback: number): number {
+	const value = Number.parseInt(params.get(name) ?? '', 10);
+
+	return Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+
+function flag(name: string, fallback: boolean): boolean {
+	const value = params.get(name);
+
+	return value === null ? fallback : !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
+}
+
+function $(selector: string): HTMLElement {
+	const element = document.querySelector<HTMLElement>(selector);
+
+	if (!element) throw new Error(`missing ${selector}`);
+
+	return element;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text = ''): HTMLElementTagNameMap[K] {
+	const element = document.createElement(tag);
+
+	if (className) element.className = className;
+	if (text) element.textContent = text;
+
+	return element;
+}
+
+async function defaultServerUrl(): Promise<string> {
+	try {
+		const response = await fetch('config.json', { cache: 'no-store' });
+
+		if (response.ok) {
+			const config = (await response.json()) as { serverUrl?: unknown };
+
+			if (typeof config.serverUrl === 'string' && config.serverUrl) return config.serverUrl;
+		}
+	} catch {
+		// No config.json (e.g. served by the tests): fall through.
+	}
+
+	return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname || 'localhost'}:3000/`;
+}
+
+// ---- window.vcall: usable before the call starts (state() says 'idle') ----
+
+let client: CallClient | undefined;
+const idleState = (): ReturnType<VcallApi['state']> => ({
+	phase: 'idle',
+	connection: 'connecting',
+	serverUrl: '',
+	roomId: undefined,
+	peerId: undefined,
+	displayName: '',
+	peers: [],
+	producers: [],
+	consumers: [],
+	closedConsumers: [],
+	transports: [],
+	events: [],
+	disconnects: 0,
+	rejoins: 0,
+	errors: []
+});
+
+function need(): CallClient {
+	if (!client) throw new Error('not in a call');
+
+	return client;
+}
+
+window.vcall = {
+	state: () => client?.state() ?? idleState(),
+	stats: async () => (client ? collectStats(client) : { at: Date.now(), outbound: [], inbound: [], transports: [] }),
+	startScreenShare: (method) => need().startScreenShare(method),
+	stopScreenShare: () => need().stopScreenShare(),
+	dropWebSocket: (downMs) => need().dropWebSocket(downMs),
+	leave: () => need().leave(),
+	whenJoined: (timeoutMs) => need().whenJoined(timeoutMs)
+};
+
+// ---- The page ----
+
+const tiles = new Map<string, { tile: HTMLElement; figures: HTMLElement; media: HTMLMediaElement }>();
+let lastStats: StatsSnapshot | undefined;
+
+function renderPeople(call: CallClient): void {
+	const state = call.state();
+	const list = $('#people');
+
+	list.replaceChildren(
+		el('li', 'me', `${state.displayName} (you)`),
+		...state.peers.map((peer) => {
+			const kinds = peer.producers.map((p) => p.source + (p.paused ? ' (paused)' : '')).join(', ');
+
+			return el('li', '', `${peer.displayName}${kinds ? ` — ${kinds}` : ''}`);
+		})
+	);
+	$('#status').textContent = `${state.phase} · signaling ${state.connection}${state.roomId ? ` · room ${state.roomId}` : ''}`;
+	($('#share') as HTMLButtonElement).disabled = state.phase !== 'joined' || state.producers.some((p) => p.source === 'screen');
+	($('#unshare') as HTMLButtonElement).disabled = !state.producers.some((p) => p.source === 'screen');
+	($('#leave') as HTMLButtonElement).disabled = state.phase === 'left' || state.phase === 'closed';
+	if (state.roomId) {
+		const invite = new URL(location.href);
+
+		invite.search = '';
+		invite.searchParams.set('server', state.serverUrl);
+		invite.searchParams.set('room', state.roomId);
+		($('#invite') as HTMLAnchorElement).href = invite.toString();
+		$('#invite').hidden = false;
+	}
+}
+
+function addConsumerTile(call: CallClient, entry: ConsumerEntry): void {
+	const { consumer } = entry;
+
+	if (tiles.has(consumer.id)) return;
+
+	const stream = new MediaStream([consumer.track]);
+	const isVideo = consumer.kind === 'video';
+	const tile = el('figure', `tile ${consumer.kind} ${entry.source}`);
+	const media: HTMLMediaElement = isVideo ? el('video') : el('audio');
+	const caption = el('figcaption');
+	const figures = el('div', 'figures', '…');
+
+	media.autoplay = true;
+	media.srcObject = stream;
+	if (media instanceof HTMLVideoElement) {
+		media.playsInline = true;
+		media.muted = true; // audio comes through its own element
+	}
+	caption.append(el('span', 'name', call.remotePeerName(entry.peerId)), el('span', 'source', entry.source), figures);
+	tile.dataset.consumerId = consumer.id;
+	tile.dataset.peerId = entry.peerId;
+	tile.append(media, caption);
+	(isVideo ? $('#videos') : $('#audios')).append(tile);
+	void media.play().catch(() => undefined);
+	tiles.set(consumer.id, { tile, figures, media });
+}
+
+function removeConsumerTile(consumerId: string): void {
+	const entry = tiles.get(consumerId);
+
+	if (!entry) return;
+	entry.media.srcObject = null;
+	entry.tile.remove();
+	tiles.delete(consumerId);
+}
+
+function syncTiles(call: CallClient): void {
+	const live = new Set<string>();
+
+	for (const entry of call.consumers) {
+		live.add(entry.consumer.id);
+		addConsumerTile(call, entry);
+	}
+	for (const id of [...tiles.keys()]) if (!live.has(id)) removeConsumerTile(id);
+}
+
+function showLocalPreview(call: CallClient): void {
+	const camera = call.localTrack('camera');
+	const preview = $('#local') as HTMLVideoElement;
+
+	if (camera && !preview.srcObject) {
+		preview.srcObject = new MediaStream([camera]);
+		void preview.play().catch(() => undefined);
+	}
+}
+
+async function refreshFigures(call: CallClient): Promise<void> {
+	const now = await collectStats(call);
+	const before = lastStats;
+
+	lastStats = now;
+	for (const inbound of now.inbound) {
+		const tile = tiles.get(inbound.consumerId);
+
+		if (!tile) continue;
+
+		const previous = before?.inbound.find((s) => s.consumerId === inbound.consumerId);
+
+		tile.figures.textContent = formatFigures(inbound.kind, inboundFigures(inbound, previous));
+	}
+
+	const outgoing = now.outbound.map((outbound) => {
+		const previous = before?.outbound.find((s) => s.producerId === outbound.producerId);
+
+		return `${outbound.source}: ${formatFigures(outbound.kind, outboundFigures(outbound, previous))}`;
+	});
+
+	$('#outgoing').textContent = outgoing.join('\n');
+}
+
+async function join(options: CallOptions): Promise<void> {
+	const call = new CallClient(options);
+
+	client = call;
+	$('#join-form').hidden = true;
+	$('#call').hidden = false;
+	call.addEventListener('change', () => {
+		renderPeople(call);
+		syncTiles(call);
+	});
+	call.addEventListener('localmedia', () => showLocalPreview(call));
+	setInterval(() => void refreshFigures(call).catch(() => undefined), 1000);
+	try {
+		await call.start();
+	} catch (error) {
+		$('#status').textContent = `failed: ${error instanceof Error ? error.message : String(error)}`;
+	}
+}
+
+async function main(): Promise<void> {
+	const serverUrl = params.get('server') ?? (await defaultServerUrl());
+	const room = params.get('room');
+	const options = (overrides: Partial<CallOptions>): CallOptions => ({
+		serverUrl,
+		room: room ?? 'create',
+		displayName: params.get('name') ?? `guest-${Math.floor(Math.random() * 1000)}`,
+		audio: flag('audio', true),
+		video: flag('video', true),
+		width: intParam('w', 640),
+		height: intParam('h', 480),
+		frameRate: intParam('fps', 30),
+		maxVideoKbps: intParam('maxKbps', 0),
+		forceTcp: flag('tcp', false),
+		leaveOnUnload: flag('leave', true),
+		...overrides
+	});
+
+	$('#share').addEventListener('click', () => {
+		// Called straight from the click: getDisplayMedia needs the user gesture.
+		need()
+			.startScreenShare('auto')
+			.catch((error: unknown) => ($('#status').textContent = `screen share failed: ${String(error)}`));
+	});
+	$('#unshare').addEventListener('click', () => void need().stopScreenShare());
+	$('#leave').addEventListener('click', () => void need().leave());
+
+	const form = $('#join-form') as HTMLFormElement;
+	const serverInput = form.elements.namedItem('server') as HTMLInputElement;
+	const roomInput = form.elements.namedItem('room') as HTMLInputElement;
+	const nameInput = form.elements.namedItem('name') as HTMLInputElement;
+
+	serverInput.value = serverUrl;
+	roomInput.value = room ?? '';
+	nameInput.value = params.get('name') ?? '';
+	form.addEventListener('submit', (event) => {
+		event.preventDefault();
+		void join(
+			options({
+				serverUrl: serverInput.value.trim(),
+				room: roomInput.value.trim() || 'create',
+				displayName: nameInput.value.trim() || `guest-${Math.floor(Math.random() * 1000)}`
+			})
+		);
+	});
+
+	if (room) await join(options({}));
+	else form.hidden = false;
+}
+
+void main();

@@ -1,0 +1,113 @@
+// GET /metrics in Prometheus text format. Object counts and worker usage are
+// read when scraped; request counts and latencies are recorded as answered.
+
+import fs from 'node:fs';
+import client from 'prom-client';
+import type { HttpRequest, HttpResponse } from '../listener/types.js';
+import type { WorkerPool } from '../media/WorkerPool.js';
+import { isRequestMethod } from '../protocol/methods.js';
+import type { RequestOutcome } from '../protocol/ProtooConnection.js';
+import type { Rooms } from '../rooms/Rooms.js';
+
+const PAGE_SIZE = 4096;
+
+/** Resident memory of a process from /proc (Linux); undefined elsewhere. */
+function rssBytes(pid: number): number | undefined {
+	try {
+		return Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_SIZE;
+	} catch {
+		return undefined;
+	}
+}
+
+/** An object closed between the walk and its stats: it simply no longer counts. */
+function ignoreClosed(): void {}
+
+export class Metrics {
+	readonly #registry = new client.Registry();
+	readonly #requests: client.Counter<'method' | 'code'>;
+	readonly #latency: client.Histogram<'method'>;
+	readonly #objects: client.Gauge<'type'>;
+	readonly #bytes: client.Gauge<'direction'>;
+	readonly #workerCpu: client.Gauge<'worker'>;
+	readonly #workerRss: client.Gauge<'worker'>;
+	readonly #rooms: Rooms;
+	readonly #workers: WorkerPool;
+
+	constructor(rooms: Rooms, workers: WorkerPool) {
+		const registers = [this.#registry];
+
+		client.collectDefaultMetrics({ register: this.#registry, prefix: 'vcall_node_' });
+		this.#requests = new client.Counter({ name: 'vcall_requests_total', help: 'protoo requests answered, by method and result code (ok or the error code)', labelNames: ['method', 'code'], registers });
+		this.#latency = new client.Histogram({
+			name: 'vcall_request_duration_seconds',
+			help: 'Time from a request arriving to its response, by method',
+			labelNames: ['method'],
+			buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+			registers
+		});
+
+		this.#bytes = new client.Gauge({ name: 'vcall_transport_bytes', help: 'Bytes received (in) and sent (out) by the live WebRTC transports', labelNames: ['direction'], registers });
+		this.#workerCpu = new client.Gauge({ name: 'vcall_worker_cpu_seconds', help: 'CPU time used by each mediasoup worker process', labelNames: ['worker'], registers });
+		this.#workerRss = new client.Gauge({ name: 'vcall_worker_resident_memory_bytes', help: 'Resident memory of each mediasoup worker process', labelNames: ['worker'], registers });
+		// One collector fills all four gauges, so a scrape walks the rooms once.
+		this.#objects = new client.Gauge({
+			name: 'vcall_objects',
+			help: 'Live rooms, sessions, peers and mediasoup objects',
+			labelNames: ['type'],
+			registers,
+			collect: () => this.#collect()
+		});
+		this.#rooms = rooms;
+		this.#workers = workers;
+	}
+
+	async #collect(): Promise<void> {
+		const rooms = this.#rooms;
+		const counts = { rooms: rooms.roomCount, sessions: rooms.sessionCount, peers: 0, transports: 0, producers: 0, consumers: 0 };
+		const pending: Promise<void>[] = [];
+		let bytesIn = 0;
+		let bytesOut = 0;
+
+		for (const room of rooms.rooms) {
+			counts.peers += room.peerCount;
+			for (const peer of room.peers) {
+				counts.producers += peer.producers.size;
+				counts.consumers += peer.consumers.size;
+				for (const transport of peer.transports.values()) {
+					counts.transports++;
+					pending.push(
+						transport.getStats().then(([stats]) => {
+							bytesIn += stats?.bytesReceived ?? 0;
+							bytesOut += stats?.bytesSent ?? 0;
+						}, ignoreClosed)
+					);
+				}
+			}
+		}
+		for (const { index, worker } of this.#workers.workers) {
+			const label = { worker: String(index) };
+
+			pending.push(worker.getResourceUsage().then((usage) => void this.#workerCpu.set(label, (usage.ru_utime + usage.ru_stime) / 1000), ignoreClosed));
+			this.#workerRss.set(label, rssBytes(worker.pid) ?? 0);
+		}
+		await Promise.all(pending);
+		for (const [type, value] of Object.entries(counts)) this.#objects.set({ type }, value);
+		this.#bytes.set({ direction: 'in' }, bytesIn);
+		this.#bytes.set({ direction: 'out' }, bytesOut);
+	}
+
+	/** Records an answered request. Unknown methods share one label: clients choose method names. */
+	observe = (outcome: RequestOutcome): void => {
+		const method = isRequestMethod(outcome.method) ? outcome.method : 'unknown';
+
+		this.#requests.inc({ method, code: outcome.errorCode === undefined ? 'ok' : String(outcome.errorCode) });
+		this.#latency.observe({ method }, outcome.seconds);
+	};
+
+	route = async (req: HttpRequest): Promise<HttpResponse | undefined> => {
+		if (req.path !== '/metrics' || req.method !== 'GET') return undefined;
+
+		return { status: 200, headers: { 'content-type': this.#registry.contentType }, body: await this.#registry.metrics() };
+	};
+}

@@ -1,0 +1,109 @@
+// /metrics, draining for deploys, and TURN credentials handed to clients.
+
+import { createHmac } from 'node:crypto';
+import test from 'ava';
+import { errorCodeOf, TestPeer } from './helpers/client.js';
+import { startServer } from './helpers/server.js';
+
+test.serial('/metrics reports objects, worker usage, requests by method and code, and latency', async (t) => {
+	const { server, url, httpUrl } = await startServer();
+
+	t.teardown(() => server.close());
+
+	const [alice, bob] = await Promise.all([TestPeer.connect(url), TestPeer.connect(url)]);
+
+	t.teardown(() => [alice, bob].forEach((p) => p.close()));
+	await alice.create();
+	await bob.join(alice.roomId);
+	await alice.setupMedia();
+	await bob.setupMedia();
+	await bob.consume((await alice.produce('video', { source: 'camera' })).id);
+	await errorCodeOf(bob.request('fly'));
+	await errorCodeOf(bob.request('x'.repeat(60)));
+
+	const res = await fetch(`${httpUrl}/metrics`);
+	const text = await res.text();
+	const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+
+	t.is(res.status, 200);
+	t.regex(res.headers.get('content-type') ?? '', /text\/plain/);
+	t.is(value('vcall_objects{type="rooms"}'), 1);
+	t.is(value('vcall_objects{type="peers"}'), 2);
+	t.is(value('vcall_objects{type="transports"}'), 4);
+	t.is(value('vcall_objects{type="producers"}'), 1);
+	t.is(value('vcall_objects{type="consumers"}'), 1);
+	t.true(value('vcall_worker_cpu_seconds{worker="0"}') > 0);
+	t.true(value('vcall_worker_resident_memory_bytes{worker="0"}') > 1e6);
+	t.true(value('vcall_transport_bytes{direction="in"}') >= 0);
+	t.is(value('vcall_requests_total{method="createRoom",code="ok"}'), 1);
+	t.is(value('vcall_requests_total{method="unknown",code="405"}'), 2, 'client-chosen method names share one label');
+	t.is(value('vcall_request_duration_seconds_count{method="consume"}'), 1);
+	t.regex(text, /^vcall_node_process_cpu_seconds_total /m);
+});
+
+test.serial('draining refuses new rooms, keeps calls going, then closes when the last call ends', async (t) => {
+	const { server, url, httpUrl } = await startServer({ adminToken: 'sesame', drainTimeout: 30, roomIdleTimeout: 0.2 });
+
+	t.teardown(() => server.close());
+
+	const [alice, bob, carol] = await Promise.all([TestPeer.connect(url), TestPeer.connect(url), TestPeer.connect(url)]);
+
+	t.teardown(() => [alice, bob, carol].forEach((p) => p.close()));
+	await alice.create();
+
+	t.is((await fetch(`${httpUrl}/admin/drain`, { method: 'POST' })).status, 401);
+	t.is((await fetch(`${httpUrl}/admin/drain`, { method: 'POST', headers: { authorization: 'Bearer nope' } })).status, 401);
+	t.is(server.health().status, 'healthy');
+
+	const drained = server.done;
+
+	t.is((await fetch(`${httpUrl}/admin/drain`, { method: 'POST', headers: { authorization: 'Bearer sesame' } })).status, 202);
+
+	const health = await fetch(`${httpUrl}/health`);
+
+	t.is(health.status, 503);
+	t.is(((await health.json()) as { status: string }).status, 'draining');
+	t.is(await errorCodeOf(carol.request('createRoom', {})), 503, 'no new rooms');
+	await bob.join(alice.roomId);
+	await bob.setupMedia();
+	t.is((await alice.roomRequest('getRoomInfo')).peerCount, 2, 'the call in progress goes on');
+
+	await alice.roomRequest('leaveRoom');
+	await bob.roomRequest('leaveRoom');
+	// The empty room closes after ROOM_IDLE_TIMEOUT; the drain then finishes.
+	await drained;
+	t.true(server.shuttingDown);
+});
+
+test.serial('a drain with calls still going ends at DRAIN_TIMEOUT with roomClosed', async (t) => {
+	const { server, url } = await startServer({ drainTimeout: 0.3 });
+
+	t.teardown(() => server.close());
+
+	const alice = await TestPeer.connect(url);
+
+	t.teardown(() => alice.close());
+	await alice.create();
+	await server.drain();
+	t.is((await alice.waitFor('roomClosed')).data.reason, 'drainTimeout');
+});
+
+test.serial('createWebRtcTransport hands out time-limited TURN credentials (coturn use-auth-secret)', async (t) => {
+	const { server, url } = await startServer({ turnUrls: 'turn:turn.example:3478, turns:turn.example:5349', turnSecret: 's3cret', turnCredentialTtl: 600 });
+
+	t.teardown(() => server.close());
+
+	const alice = await TestPeer.connect(url);
+
+	t.teardown(() => alice.close());
+	await alice.create();
+
+	const transport = await alice.roomRequest('createWebRtcTransport', { direction: 'send' });
+	const [ice] = transport.iceServers;
+	const [expiry, peerId] = ice.username.split(':');
+
+	t.deepEqual(ice.urls, ['turn:turn.example:3478', 'turns:turn.example:5349']);
+	t.is(peerId, alice.peerId);
+	t.true(Math.abs(Number(expiry) - (Date.now() / 1000 + 600)) < 5);
+	t.is(ice.credential, createHmac('sha1', 's3cret').update(ice.username).digest('base64'));
+});
