@@ -19,3 +19,8 @@ export const log = {
 	warn: (message: string): void => write('warn', message),
 	info: (message: string): void => write('info', message)
 };
+
+/** An unexpected error with its stack, for one log line. */
+export function describeError(error: unknown): string {
+	return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

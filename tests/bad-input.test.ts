@@ -66,7 +66,7 @@ class RawClient {
 
 for (const listener of kinds) {
 	test.serial(`[${listener}] bad input gets documented errors and disturbs nothing`, async (t) => {
-		const { server, url } = await startServer({ listener, maxMessageBytes: 4096 });
+		const { server, url } = await startServer({ listener, maxMessageBytes: 16384 });
 
 		t.teardown(() => server.close());
 
@@ -156,7 +156,7 @@ for (const listener of kinds) {
 		// a frame over MAX_MESSAGE_BYTES closes that socket only
 		const big = await RawClient.open(url);
 
-		big.ws.send(JSON.stringify({ request: true, id: 1, method: 'heartbeat', data: { pad: 'x'.repeat(5000) } }));
+		big.ws.send(JSON.stringify({ request: true, id: 1, method: 'heartbeat', data: { pad: 'x'.repeat(20000) } }));
 		t.not((await big.closed).code, 1000);
 
 		// a binary frame is refused

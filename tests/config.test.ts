@@ -78,11 +78,12 @@ test('the command exits 2 with one line on a bad value, and --help lists every f
 	t.regex(help.stdout, /--announced-ip/);
 });
 
-test('without an announced address the server guesses one and warns outside development', (t) => {
+test('without an announced address the server guesses one and warns in production', (t) => {
 	const production = resolveAnnounced(loadConfig(none));
 
 	t.truthy(production.config.announcedIp);
 	t.regex(production.warning ?? '', /MEDIASOUP_ANNOUNCED_IP is not set/);
 	t.is(resolveAnnounced(loadConfig({ ...none, env: { NODE_ENV: 'development' } })).warning, undefined);
+	t.is(resolveAnnounced(loadConfig({ ...none, env: { NODE_ENV: 'test' } })).warning, undefined);
 	t.is(resolveAnnounced(loadConfig({ ...none, env: { MEDIASOUP_ANNOUNCED_IP: '203.0.113.9' } })).config.announcedIp, '203.0.113.9');
 });

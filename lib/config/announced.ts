@@ -1,5 +1,5 @@
 // The address put in ICE candidates. Without MEDIASOUP_ANNOUNCED_IP (or
-// _DOMAIN) the server guesses one so it still starts; outside development it
+// _DOMAIN) the server guesses one so it still starts; in production it
 // says loudly that remote peers will probably fail to connect.
 
 import os from 'node:os';
@@ -24,7 +24,7 @@ export function resolveAnnounced(config: Config): AnnouncedChoice {
 	const wildcard = config.listenIp === '0.0.0.0' || config.listenIp === '::';
 	const guess = wildcard ? (firstExternalIPv4() ?? '127.0.0.1') : config.listenIp;
 	const warning =
-		config.nodeEnv === 'development'
+		config.nodeEnv !== 'production'
 			? undefined
 			: `MEDIASOUP_ANNOUNCED_IP is not set: announcing ${guess} (a guess). Peers outside this host's network will NOT connect unless it is the public IP; set MEDIASOUP_ANNOUNCED_IP to this server's public address.`;
 

@@ -33,6 +33,7 @@ export class Metrics {
 	readonly #workerRss: client.Gauge<'worker'>;
 	readonly #rooms: Rooms;
 	readonly #workers: WorkerPool;
+	#scrape: Promise<void> | undefined;
 
 	constructor(rooms: Rooms, workers: WorkerPool) {
 		const registers = [this.#registry];
@@ -47,19 +48,22 @@ export class Metrics {
 			registers
 		});
 
-		this.#bytes = new client.Gauge({ name: 'vcall_transport_bytes', help: 'Bytes received (in) and sent (out) by the live WebRTC transports', labelNames: ['direction'], registers });
-		this.#workerCpu = new client.Gauge({ name: 'vcall_worker_cpu_seconds', help: 'CPU time used by each mediasoup worker process', labelNames: ['worker'], registers });
-		this.#workerRss = new client.Gauge({ name: 'vcall_worker_resident_memory_bytes', help: 'Resident memory of each mediasoup worker process', labelNames: ['worker'], registers });
-		// One collector fills all four gauges, so a scrape walks the rooms once.
-		this.#objects = new client.Gauge({
-			name: 'vcall_objects',
-			help: 'Live rooms, sessions, peers and mediasoup objects',
-			labelNames: ['type'],
-			registers,
-			collect: () => this.#collect()
-		});
+		// prom-client collects all metrics of a scrape concurrently: the four
+		// gauges share one walk of the rooms per scrape.
+		const collect = () => this.#refresh();
+
+		this.#objects = new client.Gauge({ name: 'vcall_objects', help: 'Live rooms, sessions, peers and mediasoup objects', labelNames: ['type'], registers, collect });
+		this.#bytes = new client.Gauge({ name: 'vcall_transport_bytes', help: 'Bytes received (in) and sent (out) by the live WebRTC transports', labelNames: ['direction'], registers, collect });
+		this.#workerCpu = new client.Gauge({ name: 'vcall_worker_cpu_seconds', help: 'CPU time used by each mediasoup worker process', labelNames: ['worker'], registers, collect });
+		this.#workerRss = new client.Gauge({ name: 'vcall_worker_resident_memory_bytes', help: 'Resident memory of each mediasoup worker process', labelNames: ['worker'], registers, collect });
 		this.#rooms = rooms;
 		this.#workers = workers;
+	}
+
+	#refresh(): Promise<void> {
+		this.#scrape ??= this.#collect().finally(() => (this.#scrape = undefined));
+
+		return this.#scrape;
 	}
 
 	async #collect(): Promise<void> {

@@ -2,6 +2,7 @@
 // contract does not say how: addresses, close reasons, refusals, and what
 // happens when a consumer callback throws.
 
+import { describeError, log } from '../log.js';
 import { readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { createSecureContext } from 'node:tls';
@@ -88,7 +89,7 @@ export function safeCall(what: string, fn: () => void): boolean {
 
 		return true;
 	} catch (error) {
-		console.error(`listener: ${what} threw:`, error);
+		log.error(`listener: ${what} threw: ${describeError(error)}`);
 
 		return false;
 	}
@@ -98,7 +99,7 @@ export async function handleHttp(handler: HttpHandler, request: HttpRequest): Pr
 	try {
 		return await handler(request);
 	} catch (error) {
-		console.error(`listener: HTTP handler threw for ${request.method} ${request.path}:`, error);
+		log.error(`listener: HTTP handler threw for ${request.method} ${request.path}: ${describeError(error)}`);
 
 		return { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'internal error' };
 	}
@@ -115,7 +116,7 @@ export function decideUpgrade(
 	try {
 		return upgrade(request);
 	} catch (error) {
-		console.error(`listener: upgrade handler threw for ${request.path}:`, error);
+		log.error(`listener: upgrade handler threw for ${request.path}: ${describeError(error)}`);
 
 		return { accept: false, status: 500, reason: 'internal error' };
 	}

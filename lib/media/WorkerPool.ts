@@ -7,6 +7,7 @@ import debugFactory from 'debug';
 import * as mediasoup from 'mediasoup';
 import type * as ms from 'mediasoup/types';
 import type { Config } from '../config/options.js';
+import { log } from '../log.js';
 import { listenInfos } from './settings.js';
 
 const debug = debugFactory('vcall:media:workers');
@@ -21,8 +22,7 @@ export interface MediaWorker {
 }
 
 export interface WorkerPoolEvents {
-	/** A worker died; its routers are gone. A replacement is on its way. */
-	died: [worker: MediaWorker, error: Error];
+	/** A dead worker's replacement is up (the dead one's rooms closed themselves). */
 	replaced: [worker: MediaWorker];
 }
 
@@ -49,12 +49,11 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 		for (let index = 0; index < this.#config.numWorkers; index++) this.#workers[index] = await this.#spawn(index);
 	}
 
-	/** The live worker with the fewest peers (then the lowest index). */
-	leastLoaded(): MediaWorker {
+	/** The live worker with the fewest peers (then the lowest index); undefined when none is alive. */
+	leastLoaded(): MediaWorker | undefined {
 		let best: MediaWorker | undefined;
 
 		for (const candidate of this.workers) if (!best || candidate.load < best.load) best = candidate;
-		if (!best) throw new Error('no mediasoup worker is alive');
 
 		return best;
 	}
@@ -103,9 +102,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
 	#onDied(dead: MediaWorker, error: Error): void {
 		if (this.#closed) return;
-		console.error(`mediasoup worker ${dead.index} [pid:${dead.worker.pid}] died: ${error.message}; replacing it`);
+		log.error(`mediasoup worker ${dead.index} [pid:${dead.worker.pid}] died: ${error.message}; replacing it`);
 		this.#workers[dead.index] = undefined;
-		this.emit('died', dead, error);
 		void this.#replace(dead.index);
 	}
 
@@ -120,7 +118,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 			this.#workers[index] = fresh;
 			this.emit('replaced', fresh);
 		} catch (error) {
-			console.error(`could not replace mediasoup worker ${index}:`, error);
+			log.error(`could not replace mediasoup worker ${index}: ${(error as Error).message}`);
 		}
 	}
 }

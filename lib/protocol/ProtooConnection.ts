@@ -3,10 +3,11 @@
 // response. It knows nothing of rooms.
 
 import debugFactory from 'debug';
+import { describeError, log } from '../log.js';
 import type { WsConnection } from '../listener/types.js';
 import { CloseCode, ErrorCode, RequestError } from './errors.js';
 import { errorResponse, notification, parseMessage, successResponse } from './messages.js';
-import { isRequestMethod, requestSchemas, type NotificationMethod, type Notifications, type Request } from './methods.js';
+import { validateRequest, type NotificationMethod, type Notifications, type Request } from './methods.js';
 
 const debug = debugFactory('vcall:protocol');
 
@@ -36,12 +37,6 @@ export interface ProtooConnectionEvents {
 	closed?: () => void;
 }
 
-function summarize(error: import('zod').ZodError): string {
-	return error.issues
-		.slice(0, 3)
-		.map((issue) => `${issue.path.join('.') || 'data'}: ${issue.message}`)
-		.join('; ');
-}
 
 export class ProtooConnection implements PeerChannel {
 	readonly #ws: WsConnection;
@@ -120,14 +115,11 @@ export class ProtooConnection implements PeerChannel {
 		let errorCode: number | undefined;
 
 		try {
-			if (!isRequestMethod(method)) throw new RequestError(ErrorCode.UNKNOWN_METHOD, `unknown method ${method}`);
+			const request = validateRequest(method, data);
 
-			const result = requestSchemas[method].safeParse(data);
-
-			if (!result.success) throw new RequestError(ErrorCode.BAD_REQUEST, `invalid ${method} parameters: ${summarize(result.error)}`);
 			if (!this.#handler) throw new RequestError(ErrorCode.INTERNAL, 'not ready');
 
-			const response = await this.#handler({ method, data: result.data } as Request);
+			const response = await this.#handler(request);
 
 			reply = successResponse(id, response ?? {});
 		} catch (error) {
@@ -136,7 +128,7 @@ export class ProtooConnection implements PeerChannel {
 				reply = errorResponse(id, error.code, error.message);
 			} else {
 				// Unexpected: log it whole, tell the client little.
-				console.error(`request ${method} failed:`, error);
+				log.error(`request ${method} failed: ${describeError(error)}`);
 				errorCode = ErrorCode.INTERNAL;
 				reply = errorResponse(id, ErrorCode.INTERNAL, 'internal error');
 			}

@@ -4,6 +4,7 @@
 // media parameters (RTP, DTLS) in depth.
 
 import { z } from 'zod';
+import { ErrorCode, RequestError } from './errors.js';
 
 const MAX_METADATA_BYTES = 4096;
 
@@ -76,6 +77,24 @@ export function isRequestMethod(method: string): method is RequestMethod {
 
 /** A validated request, discriminated by method. */
 export type Request = { [M in RequestMethod]: { method: M; data: RequestData<M> } }[RequestMethod];
+
+function summarize(error: z.ZodError): string {
+	return error.issues
+		.slice(0, 3)
+		.map((issue) => `${issue.path.join('.') || 'data'}: ${issue.message}`)
+		.join('; ');
+}
+
+/** Checks a request's method and parameters; throws a RequestError (405 or 400) otherwise. */
+export function validateRequest(method: string, data: unknown): Request {
+	if (!isRequestMethod(method)) throw new RequestError(ErrorCode.UNKNOWN_METHOD, `unknown method ${method}`);
+
+	const result = requestSchemas[method].safeParse(data);
+
+	if (!result.success) throw new RequestError(ErrorCode.BAD_REQUEST, `invalid ${method} parameters: ${summarize(result.error)}`);
+
+	return { method, data: result.data } as Request;
+}
 
 export interface ProducerInfo {
 	producerId: string;

@@ -62,7 +62,9 @@ export class Room extends EventEmitter<RoomEvents> {
 		this.#router = router;
 		this.mediaWorker = mediaWorker;
 		this.#config = config;
-		router.observer.once('close', () => this.close('routerClosed'));
+		// mediasoup closes the routers of a dead worker before it emits 'died'.
+		router.observer.once('close', () => this.close(mediaWorker.worker.died ? 'workerDied' : 'routerClosed'));
+		this.#startIdleTimer();
 	}
 
 	get closed(): boolean {
@@ -227,7 +229,13 @@ export class Room extends EventEmitter<RoomEvents> {
 		this.#notifyOthers(peer, 'peerLeft', { peerId: peer.id });
 		this.emit('peers', -1);
 		debug('room %s: peer %s removed (%s), %d left', this.id, peer.id, why, this.#peers.size);
-		if (this.#peers.size === 0) this.#idleTimer = setTimeout(() => this.close('idle'), this.#config.roomIdleTimeout * 1000);
+		if (this.#peers.size === 0) this.#startIdleTimer();
+	}
+
+	/** An empty room (new, or everyone left) closes after ROOM_IDLE_TIMEOUT unless someone joins. */
+	#startIdleTimer(): void {
+		clearTimeout(this.#idleTimer);
+		this.#idleTimer = setTimeout(() => this.close('idle'), this.#config.roomIdleTimeout * 1000);
 	}
 
 	#notifyOthers<M extends NotificationMethod>(except: Peer, method: M, data: Notifications[M]): void {
@@ -266,9 +274,8 @@ export class Room extends EventEmitter<RoomEvents> {
 		const previous = peer.transport(data.direction);
 
 		if (previous) this.#closeTransport(peer, previous);
-		if (data.direction === 'send') await media(transport.setMaxIncomingBitrate(config.maxIncomingBitrate));
-
 		peer.transports.set(transport.id, transport);
+		if (data.direction === 'send') await media(transport.setMaxIncomingBitrate(config.maxIncomingBitrate));
 		transport.on('dtlsstatechange', (state) => {
 			if (state === 'failed' || state === 'closed') debug('room %s: transport %s DTLS %s', this.id, transport.id, state);
 		});

@@ -52,9 +52,6 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		super();
 		this.#config = config;
 		this.#workers = workers;
-		workers.on('died', (dead) => {
-			for (const room of this.#rooms.values()) if (room.mediaWorker === dead) room.close('workerDied');
-		});
 		// Silent peers are found by one sweep rather than a timer per peer.
 		const sweepMs = Math.min(5000, Math.max(50, (config.peerTimeout * 1000) / 4));
 
@@ -140,7 +137,11 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		this.#assertNotJoined(session);
 		if (!this.#acceptingRooms) throw new RequestError(ErrorCode.UNAVAILABLE, 'the server is not accepting new rooms');
 
-		const room = await Room.create(this.#workers.leastLoaded(), this.#config);
+		const worker = this.#workers.leastLoaded();
+
+		if (!worker) throw new RequestError(ErrorCode.UNAVAILABLE, 'no media worker is available; try again shortly');
+
+		const room = await Room.create(worker, this.#config);
 
 		this.#register(room);
 
@@ -192,6 +193,8 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	#bind(session: Session, room: Room, peer: Peer): void {
 		session.room = room;
 		session.peer = peer;
+		// The connection may have dropped while the join waited in the room's queue.
+		if (session.channel.closed) room.disconnected(peer);
 	}
 
 	#register(room: Room): void {
