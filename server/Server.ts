@@ -81,11 +81,9 @@ export class Server {
 	}
 
 	health(): HealthState {
-		let peers = 0;
 		const media = { transports: 0, producers: 0, consumers: 0 };
 
 		for (const room of this.rooms.rooms) {
-			peers += room.peerCount;
 			const counts = room.counts();
 
 			media.transports += counts.transports;
@@ -100,7 +98,7 @@ export class Server {
 			status,
 			uptime: Math.round((Date.now() - this.#startedAt) / 1000),
 			rooms: this.rooms.roomCount,
-			peers,
+			peers: this.rooms.peerCount,
 			workers,
 			listener: { kind: this.#listener?.kind ?? 'none', reason: this.#listenerReason },
 			media
@@ -109,7 +107,7 @@ export class Server {
 
 	/**
 	 * Drain for a deploy: /health turns 503 'draining', new rooms are refused,
-	 * calls in progress go on until the last room closes or DRAIN_TIMEOUT
+	 * calls in progress go on until the last peer has left or DRAIN_TIMEOUT
 	 * passes; then a graceful shutdown. Resolves when the server is closed.
 	 */
 	drain(): Promise<void> {
@@ -121,8 +119,10 @@ export class Server {
 		const finish = (reason: string) => void this.shutdown(reason);
 
 		this.#drainTimer = setTimeout(() => finish('drainTimeout'), this.config.drainTimeout * 1000);
-		if (this.rooms.roomCount === 0) finish('drained');
-		else this.rooms.on('roomClosed', () => this.rooms.roomCount === 0 && finish('drained'));
+		// Empty rooms need not wait for their idle timeout.
+		if (this.rooms.peerCount === 0) finish('drained');
+		// setImmediate: let the last leaveRoom response go out first.
+		else this.rooms.on('peers', (count) => count === 0 && setImmediate(finish, 'drained'));
 
 		return this.#closedPromise;
 	}

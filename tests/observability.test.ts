@@ -42,7 +42,7 @@ test.serial('/metrics reports objects, worker usage, requests by method and code
 });
 
 test.serial('draining refuses new rooms, keeps calls going, then closes when the last call ends', async (t) => {
-	const { server, url, httpUrl } = await startServer({ adminToken: 'sesame', drainTimeout: 30, roomIdleTimeout: 0.2 });
+	const { server, url, httpUrl } = await startServer({ adminToken: 'sesame', drainTimeout: 30 });
 
 	t.teardown(() => server.close());
 
@@ -70,7 +70,7 @@ test.serial('draining refuses new rooms, keeps calls going, then closes when the
 
 	await alice.roomRequest('leaveRoom');
 	await bob.roomRequest('leaveRoom');
-	// The empty room closes after ROOM_IDLE_TIMEOUT; the drain then finishes.
+	// The last peer has left: the drain finishes without waiting for the idle room to close.
 	await drained;
 	t.true(server.shuttingDown);
 });

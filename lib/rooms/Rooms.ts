@@ -38,6 +38,8 @@ export class Session {
 export interface RoomsEvents {
 	roomOpened: [room: Room];
 	roomClosed: [room: Room, reason: string];
+	/** The number of peers in all rooms changed. */
+	peers: [count: number];
 }
 
 export class Rooms extends EventEmitter<RoomsEvents> {
@@ -47,6 +49,7 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	readonly #sessions = new Set<Session>();
 	readonly #sweepTimer: NodeJS.Timeout;
 	#acceptingRooms = true;
+	#peerCount = 0;
 
 	constructor(config: Config, workers: WorkerPool) {
 		super();
@@ -64,6 +67,11 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 
 	get roomCount(): number {
 		return this.#rooms.size;
+	}
+
+	/** Peers in all rooms, disconnected ones in their grace included. */
+	get peerCount(): number {
+		return this.#peerCount;
 	}
 
 	get sessionCount(): number {
@@ -199,7 +207,11 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 
 	#register(room: Room): void {
 		this.#rooms.set(room.id, room);
-		room.on('peers', (delta) => (room.mediaWorker.load += delta));
+		room.on('peers', (delta) => {
+			room.mediaWorker.load += delta;
+			this.#peerCount += delta;
+			this.emit('peers', this.#peerCount);
+		});
 		room.once('closed', (reason) => {
 			this.#rooms.delete(room.id);
 			this.emit('roomClosed', room, reason);
