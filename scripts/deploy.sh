@@ -215,13 +215,13 @@ install_app() {
 	local stage=$APP.new
 
 	if ((DRY_RUN)); then
-		say "would stage the release in $stage: package.json, package-lock.json, .env.example, dist/ (without tests), scripts/, systemd/, node_modules/ pruned with npm prune --omit=dev; and replace $APP with it if it differs (previous one kept as $APP.prev)"
+		say "would stage the release in $stage: package.json, package-lock.json, .env.example, README.md, dist/ (without tests), scripts/, systemd/, node_modules/ pruned with npm prune --omit=dev; and replace $APP with it if it differs (previous one kept as $APP.prev)"
 		return
 	fi
 
 	rm -rf -- "$stage"
 	mkdir -p -- "$stage"
-	cp -a -- "$SRC/package.json" "$SRC/package-lock.json" "$SRC/.env.example" \
+	cp -a -- "$SRC/package.json" "$SRC/package-lock.json" "$SRC/.env.example" "$SRC/README.md" \
 		"$SRC/dist" "$SRC/scripts" "$SRC/systemd" "$SRC/node_modules" "$stage/"
 	rm -rf -- "$stage/dist/tests"
 	(cd -- "$stage" && npm prune --omit=dev --ignore-scripts --offline --no-audit --no-fund --loglevel=error >/dev/null)
