@@ -389,7 +389,15 @@ export class Room extends EventEmitter<RoomEvents> {
 	async #setConsumerPaused(peer: Peer, consumerId: string, paused: boolean): Promise<Success> {
 		const consumer = this.#own<ms.Consumer>(peer, 'consumers', consumerId);
 
-		await media(paused ? consumer.pause() : consumer.resume());
+		try {
+			await (paused ? consumer.pause() : consumer.resume());
+		} catch (error) {
+			// Its producer closed while this request was on its way: the worker
+			// dropped the consumer, and mediasoup delivers that news on setImmediate.
+			await new Promise(setImmediate);
+			if (consumer.closed) throw notFound(`consumer ${consumerId} was closed with its producer`);
+			throw new RequestError(ErrorCode.MEDIA_ERROR, (error as Error).message);
+		}
 
 		return SUCCESS;
 	}
