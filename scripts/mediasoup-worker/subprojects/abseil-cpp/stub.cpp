@@ -1,0 +1,2 @@
+// Empty on purpose: see meson.build.
+namespace vcall_stub {}
