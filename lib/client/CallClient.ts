@@ -42,11 +42,17 @@ export interface CallOptions {
 	forceTcp: boolean;
 	/** Send leaveRoom when the page is closed normally (pagehide). */
 	leaveOnUnload: boolean;
+	/**
+	 * The browser's DTLS role: 'auto' lets mediasoup-client pick (the browser
+	 * is the DTLS client); 'server' makes the server the DTLS client.
+	 */
+	dtlsRole: 'auto' | 'client' | 'server';
 }
 
 /** How often a heartbeat is sent; the server drops peers silent for PEER_TIMEOUT (60 s by default). */
 const HEARTBEAT_MS = 20_000;
 const MAX_EVENTS = 2000;
+const CONSUME_ATTEMPTS = 3;
 
 /** protoo-client's retry policy for (re)connecting: quick first, about a minute in all. */
 const RETRY = { retries: 40, factor: 1.5, minTimeout: 250, maxTimeout: 2000, randomize: false };
@@ -88,6 +94,23 @@ function nameOf(metadata: Record<string, unknown> | undefined, peerId: string): 
 	const name = metadata?.displayName;
 
 	return typeof name === 'string' && name ? name : peerId.slice(0, 6);
+}
+
+interface Deferred<T> {
+	promise: Promise<T>;
+	resolve: (value: T) => void;
+	reject: (reason: unknown) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+	let resolve!: (value: T) => void;
+	let reject!: (reason: unknown) => void;
+	const promise = new Promise<T>((res, rej) => {
+		resolve = res;
+		reject = rej;
+	});
+
+	return { promise, resolve, reject };
 }
 
 function errorCode(error: unknown): number | undefined {
@@ -166,8 +189,18 @@ export class CallClient extends EventTarget {
 	#disconnects = 0;
 	#rejoins = 0;
 	#heartbeat: ReturnType<typeof setInterval> | undefined;
-	/** Signaling and media changes run one at a time, in order. */
+	/** Joining, rejoining, screen share and ICE restarts run one at a time, in order. */
 	#queue: Promise<unknown> = Promise.resolve();
+	/**
+	 * Resolved while the receive transport exists and signaling is up:
+	 * consumption waits for it, then runs concurrently (mediasoup-client
+	 * batches concurrent consume() calls into one SDP renegotiation).
+	 */
+	#mediaReady = deferred<void>();
+	/** Producers being consumed right now (not yet a consumer). */
+	readonly #consuming = new Set<string>();
+	/** Rejects the requests in flight when the WebSocket drops (protoo-client would wait ~20 s for a timeout). */
+	#connectionLost = deferred<never>();
 	/** Camera and microphone tracks, kept across a fresh re-join. */
 	readonly #localTracks = new Map<Source, MediaStreamTrack>();
 	#screenTrack: MediaStreamTrack | undefined;
@@ -175,6 +208,7 @@ export class CallClient extends EventTarget {
 	constructor(options: CallOptions) {
 		super();
 		this.options = options;
+		this.#connectionLost.promise.catch(() => undefined);
 	}
 
 	// ---- Reading state ----
@@ -319,14 +353,18 @@ export class CallClient extends EventTarget {
 	#onOpen(): void {
 		this.#connection = 'open';
 		this.#log('open');
-		if (!this.#everJoined) void this.#enqueue('join', () => this.#join());
-		else void this.#enqueue('rejoin', () => this.#rejoin());
+		if (!this.#everJoined) void this.#enqueue('join', () => this.#join(), true);
+		else void this.#enqueue('rejoin', () => this.#rejoin(), true);
 		this.#changed();
 	}
 
 	#onDisconnected(): void {
 		this.#disconnects++;
 		this.#connection = 'disconnected';
+		this.#connectionLost.reject(new Error('connection lost'));
+		this.#connectionLost = deferred<never>();
+		this.#connectionLost.promise.catch(() => undefined);
+		this.#closeGate();
 		this.#log('disconnected');
 		this.#changed();
 	}
@@ -366,10 +404,11 @@ export class CallClient extends EventTarget {
 		this.#startHeartbeat();
 
 		for (const info of response.peers) this.#addPeer(info.peerId, info.metadata);
-		// Consumption goes through the queue, after this task.
 		for (const info of response.peers) for (const producer of info.producers) this.#addRemoteProducer(producer);
 
+		// Send first, then receive: the consumers wait for #mediaReady.
 		await this.#produceLocalMedia();
+		this.#mediaReady.resolve();
 		this.#setPhase('joined');
 	}
 
@@ -392,15 +431,22 @@ export class CallClient extends EventTarget {
 		} catch (error) {
 			const code = errorCode(error);
 
-			this.#error('rejoinRoom', error);
-			if (code === 401 || code === 404) {
-				// The grace period is over: our peer is gone (or the room). Join afresh.
-				this.#log('rejoinRefused', { code });
+			if (code === 401) {
+				// The grace period is over: our peer is gone, the room is still there. Join it afresh.
+				this.#log('rejoinRefused', { code, message: message(error) });
 				this.#resetMedia('rejoin refused');
-				if (code === 404) this.options.room = 'create';
-				else this.options.room = roomId;
+				this.options.room = roomId;
 
 				return this.#join();
+			}
+			if (code === 404) {
+				// The room is gone.
+				this.#log('rejoinRefused', { code, message: message(error) });
+				this.#errors.push(`rejoinRoom: ${message(error)}`);
+				this.#teardown('closed');
+				this.#peer?.close();
+
+				return;
 			}
 			throw error;
 		}
@@ -444,8 +490,15 @@ export class CallClient extends EventTarget {
 		for (const [id, entry] of this.#consumers) {
 			if (!serverConsumers.has(id)) this.#closeConsumer(entry, 'gone after rejoin');
 		}
+		// A resumeConsumer lost in the drop would leave its consumer paused: resume them all (idempotent).
+		await Promise.all(
+			[...this.#consumers.values()].map(({ consumer }) =>
+				this.#request('resumeConsumer', { roomId, consumerId: consumer.id }).catch((error: unknown) => this.#error('resumeConsumer after rejoin', error))
+			)
+		);
 		// Consume producers we have no consumer for (new ones, or lost in the gap).
 		for (const info of response.peers) for (const producer of info.producers) this.#addRemoteProducer(producer);
+		this.#mediaReady.resolve();
 
 		this.#log('resynced', { ms: Date.now() - started, consumers: this.#consumers.size, peers: this.#peers.size });
 		this.#setPhase('joined');
@@ -466,7 +519,11 @@ export class CallClient extends EventTarget {
 			id: info.transportId,
 			iceParameters: info.iceParameters,
 			iceCandidates: info.iceCandidates,
-			dtlsParameters: info.dtlsParameters,
+			// The role given for the server's side decides the browser's (the opposite one).
+			dtlsParameters:
+				this.options.dtlsRole === 'auto'
+					? info.dtlsParameters
+					: { ...info.dtlsParameters, role: this.options.dtlsRole === 'server' ? 'client' : 'server' },
 			...(info.sctpParameters ? { sctpParameters: info.sctpParameters } : {})
 		};
 		const transport = direction === 'send' ? this.#device.createSendTransport(options) : this.#device.createRecvTransport(options);
@@ -638,14 +695,57 @@ export class CallClient extends EventTarget {
 		const peer = this.#peers.get(info.peerId);
 
 		if (peer) peer.producers.set(info.producerId, info);
-		void this.#enqueue('consume', () => this.#consume(info));
+		this.#consume(info).catch((error: unknown) => this.#error(`consume ${info.producerId}`, error));
+	}
+
+	/** Waits until media can be set up (transports exist, signaling is up). */
+	async #ready(): Promise<void> {
+		for (;;) {
+			const gate = this.#mediaReady;
+
+			await gate.promise;
+			if (gate === this.#mediaReady) return;
+		}
+	}
+
+	/** Makes #ready() wait again; whoever waited on the old gate waits on the new one. */
+	#closeGate(): void {
+		const old = this.#mediaReady;
+
+		this.#mediaReady = deferred<void>();
+		old.resolve();
+	}
+
+	#wanted(producerId: string, peerId: string): boolean {
+		return this.#peers.get(peerId)?.producers.has(producerId) ?? false;
 	}
 
 	async #consume(info: ProducerInfo): Promise<void> {
-		if (info.peerId === this.#peerId) return;
-		if (!this.#peers.get(info.peerId)?.producers.has(info.producerId)) return; // closed meanwhile
-		for (const entry of this.#consumers.values()) if (entry.consumer.producerId === info.producerId) return;
+		if (info.peerId === this.#peerId || this.#consuming.has(info.producerId)) return;
+		this.#consuming.add(info.producerId);
+		try {
+			for (let attempt = 1; ; attempt++) {
+				await this.#ready();
+				if (!this.#wanted(info.producerId, info.peerId)) return; // closed meanwhile
+				for (const entry of this.#consumers.values()) if (entry.consumer.producerId === info.producerId) return;
+				try {
+					await this.#consumeNow(info);
 
+					return;
+				} catch (error) {
+					// A lost connection is dealt with by the resync after rejoinRoom; a slow
+					// server (request timeout) or a failed renegotiation is worth another try.
+					if (attempt >= CONSUME_ATTEMPTS || !this.#peer?.connected) throw error;
+					this.#error(`consume ${info.producerId} (attempt ${attempt}, retrying)`, error);
+					await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+				}
+			}
+		} finally {
+			this.#consuming.delete(info.producerId);
+		}
+	}
+
+	async #consumeNow(info: ProducerInfo): Promise<void> {
 		const transport = this.transport('recv');
 
 		if (!transport) throw new Error('no recv transport');
@@ -678,10 +778,28 @@ export class CallClient extends EventTarget {
 		this.#consumers.set(consumer.id, entry);
 		consumer.on('transportclose', () => this.#closeConsumer(entry, 'transport closed'));
 		this.#log('consumed', { consumerId: consumer.id, producerId: data.producerId, peerId: data.peerId, kind: data.kind, source });
+		if (!this.#wanted(data.producerId, data.peerId)) {
+			// producerClosed or peerLeft arrived while we were creating it.
+			this.#closeConsumer(entry, 'producerClosed');
+			return;
+		}
 		this.#changed();
 
 		// The server creates consumers paused until we are ready for them.
-		await this.#request('resumeConsumer', { roomId: this.#roomId, consumerId: consumer.id });
+		for (let attempt = 1; ; attempt++) {
+			try {
+				await this.#request('resumeConsumer', { roomId: this.#roomId, consumerId: consumer.id });
+
+				return;
+			} catch (error) {
+				// Not found: closed meanwhile. Not connected: rejoinRoom resyncs.
+				if (consumer.closed || errorCode(error) === 404 || !this.#peer?.connected || attempt >= CONSUME_ATTEMPTS) {
+					this.#error(`resumeConsumer ${consumer.id}`, error);
+
+					return;
+				}
+			}
+		}
 	}
 
 	#closeConsumer(entry: ConsumerEntry, reason: string): void {
@@ -759,8 +877,8 @@ export class CallClient extends EventTarget {
 			case 'newProducer': {
 				const info = data as Notifications['newProducer'];
 
-				this.#addPeer(info.peerId, {}).producers.set(info.producerId, { ...info, paused: false });
-				void this.#enqueue('consume', () => this.#consume({ ...info, paused: false }));
+				this.#addPeer(info.peerId, {});
+				this.#addRemoteProducer({ ...info, paused: false });
 				break;
 			}
 			case 'producerClosed': {
@@ -810,13 +928,14 @@ export class CallClient extends EventTarget {
 		// protoo-client would send into a dead socket and wait ~20 s for the timeout.
 		if (!peer?.connected) throw Object.assign(new Error(`${method}: not connected`), { code: 0 });
 
-		return (await peer.request(method, data)) as T;
+		return (await Promise.race([peer.request(method, data), this.#connectionLost.promise])) as T;
 	}
 
-	#enqueue<T>(name: string, task: () => Promise<T>): Promise<T> {
+	/** Runs `task` after the queued ones; a failure of a `fatal` task (join, rejoin) fails the call. */
+	#enqueue<T>(name: string, task: () => Promise<T>, fatal = false): Promise<T> {
 		const run = this.#queue.then(task);
 
-		this.#queue = run.catch((error: unknown) => this.#error(name, error));
+		this.#queue = run.catch((error: unknown) => this.#error(name, error, fatal));
 
 		return run;
 	}
@@ -836,6 +955,7 @@ export class CallClient extends EventTarget {
 
 	/** Closes every transport, producer and consumer (the local tracks stay). */
 	#resetMedia(reason: string): void {
+		this.#closeGate();
 		for (const entry of [...this.#consumers.values()]) this.#closeConsumer(entry, reason);
 		for (const entry of this.#producers.values()) entry.producer.close();
 		this.#producers.clear();
@@ -867,13 +987,14 @@ export class CallClient extends EventTarget {
 		if (this.#events.length > MAX_EVENTS) this.#events.splice(0, this.#events.length - MAX_EVENTS);
 	}
 
-	#error(where: string, error: unknown): void {
+	#error(where: string, error: unknown, fatal = false): void {
 		const text = `${where}: ${message(error)}`;
 
 		this.#errors.push(text);
 		this.#log('error', { where, message: message(error) });
 		console.warn('[vcall]', text);
-		if (this.#phase === 'joining' || this.#phase === 'connecting') this.#setPhase('failed');
+		// A join that fails is over; a rejoin that fails because the socket dropped again is retried on the next 'open'.
+		if (fatal && this.#peer?.connected) this.#setPhase('failed');
 		this.#changed();
 	}
 

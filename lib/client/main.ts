@@ -12,6 +12,7 @@
 //   maxKbps  cap on the camera bitrate
 //   tcp=1   ICE over TCP only
 //   leave=0  do not send leaveRoom when the tab is closed
+//   dtlsRole=server  the browser takes the DTLS server role (default: client)
 
 import { CallClient, type CallOptions, type ConsumerEntry } from './CallClient.js';
 import type { StatsSnapshot, VcallApi } from './api.js';
@@ -253,6 +254,7 @@ async function main(): Promise<void> {
 		maxVideoKbps: intParam('maxKbps', 0),
 		forceTcp: flag('tcp', false),
 		leaveOnUnload: flag('leave', true),
+		dtlsRole: (['client', 'server'] as const).find((r) => r === params.get('dtlsRole')) ?? 'auto',
 		...overrides
 	});
 

@@ -1,0 +1,61 @@
+// What every benchmark returns to the runner, and what the runner gives it.
+
+import type { StackSpec } from './server-process.js';
+import type { Table } from './table.js';
+
+export interface Goal {
+	/** e.g. 'join p99, 7th peer, 50 rooms live' */
+	goal: string;
+	target: string;
+	measured: string;
+	/** undefined: could not be evaluated (skipped). */
+	met: boolean | undefined;
+	/** Why missed (or a caveat), one sentence. */
+	note?: string;
+}
+
+export interface Plot {
+	/** File name inside the output directory. */
+	file: string;
+	title: string;
+	svg: string;
+}
+
+export interface Section {
+	name: string;
+	title: string;
+	date: string;
+	/** Wall time the benchmark took, seconds. */
+	seconds: number;
+	tables: Table[];
+	goals: Goal[];
+	plots: Plot[];
+	/** Raw figures for results.json. */
+	data: unknown;
+	/** Set when the benchmark did not run. */
+	skipped?: string;
+	notes?: string[];
+	/** % of a core other processes used just before the benchmark started. */
+	busyBeforePercent?: number;
+}
+
+export interface BenchContext {
+	quick: boolean;
+	/** Our listeners that load here, then protoo-server. */
+	stacks: StackSpec[];
+	/** Why some listener was skipped (e.g. uWS cannot load). */
+	skippedStacks: string[];
+	soakSeconds: number;
+	log: (line: string) => void;
+	/** A tuning knob from --set name=value (for trying things out), or the default. */
+	param: (name: string, fallback: number) => number;
+	list: (name: string, fallback: number[]) => number[];
+}
+
+export function ratio(a: number, b: number): number {
+	return b === 0 ? Number.NaN : a / b;
+}
+
+export function fmtRatio(value: number): string {
+	return Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a';
+}

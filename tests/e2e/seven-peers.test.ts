@@ -1,0 +1,104 @@
+// E2E 5: seven peers in one room (the default MAX_PEERS_PER_ROOM), all
+// sending audio and video; every peer receives the six others' audio and
+// video. The capture is lowered to 320x240 at 15 fps so that seven Chromiums
+// can encode one stream and decode six each on two cores.
+//
+// The server runs in a child process so that its CPU (Node process + the
+// mediasoup worker) is measured apart from the test runner and Playwright.
+// The seven peers are seven isolated contexts (own storage, own renderer
+// process) of one Chromium: seven whole Chromiums would add seven GPU, audio,
+// network and video-capture processes, about a core's worth on this machine.
+
+import os from 'node:os';
+import anyTest, { type TestFn } from 'ava';
+import { Call, ClientSite } from './helpers/call.js';
+import { missingPrerequisite } from './helpers/harness.js';
+import { describeInbound, inboundWindows, machineNote, sampleWindow, startCpuMeter, startMachineMeter, transportRates } from './helpers/metrics.js';
+
+const test = anyTest as TestFn<{ site: ClientSite }>;
+const missing = missingPrerequisite();
+const PEERS = 7;
+const WINDOW_SECONDS = 10;
+
+test.before(async (t) => {
+	if (!missing) t.context.site = await ClientSite.start();
+});
+
+test.after.always(async (t) => {
+	await t.context.site?.close();
+});
+
+(missing ? test.serial.skip : test.serial)(`${PEERS} peers: each receives the audio and video of all ${PEERS - 1} others`, async (t) => {
+	t.timeout(240_000);
+
+	const call = await Call.start(t.context.site, { serverProcess: true, sharedBrowser: true });
+
+	t.teardown(() => call.close());
+
+	const server = call.process;
+
+	if (!server) throw new Error('no server process');
+	t.log(`server listener: ${call.listenerKind}; server pid ${server.pid}, mediasoup workers ${server.workerPids.join(', ')}; ${os.availableParallelism()} CPUs`);
+
+	const names = Array.from({ length: PEERS }, (_, i) => `peer${i + 1}`);
+	const started = Date.now();
+	const peers = await call.addPeers(names, { width: 320, height: 240, fps: 15, fakeFps: 15 }, { joinTimeout: 60_000, oneByOne: true });
+
+	t.log(`${peers.length} peers joined in ${Date.now() - started} ms`);
+	await call.mediaFlowing(peers, { timeout: 90_000 });
+	t.log(`all ${PEERS * (PEERS - 1) * 2} streams flowing ${Date.now() - started} ms after the start`);
+
+	await server.lag(); // from here on
+	const cpu = startCpuMeter({ node: server.pid, ...Object.fromEntries(server.workerPids.map((pid, i) => [`worker${i}`, pid])) });
+	const machine = startMachineMeter();
+	const load = os.loadavg()[0];
+	const samples = await sampleWindow(peers, WINDOW_SECONDS, 1000);
+	const usage = cpu.stop();
+	const machineBusy = machine.stop();
+	const lag = await server.lag();
+	const ids = await call.names();
+	const total = Object.values(usage).reduce((a, b) => a + b, 0);
+
+	t.log(
+		`server CPU over ${WINDOW_SECONDS} s: ${Object.entries(usage)
+			.map(([name, pct]) => `${name} ${pct.toFixed(1)} %`)
+			.join(', ')}, total ${total.toFixed(1)} % of one core; ${machineNote(machineBusy, load)}`
+	);
+
+	t.log(`server event-loop delay over the window: mean ${lag.meanMs.toFixed(1)} ms, p99 ${lag.p99Ms.toFixed(1)} ms, max ${lag.maxMs.toFixed(1)} ms`);
+
+	let sendTotal = 0;
+	let recvTotal = 0;
+
+	for (const peer of peers) {
+		const peerSamples = samples.get(peer.name) ?? [];
+		const windows = inboundWindows(peer.name, peerSamples);
+		const video = windows.filter((w) => w.kind === 'video');
+		const audio = windows.filter((w) => w.kind === 'audio');
+		const rates = transportRates(peerSamples);
+		const fps = video.map((w) => w.fps.avg);
+
+		sendTotal += rates.sendKbps;
+		recvTotal += rates.recvKbps;
+		t.log(
+			`${peer.name}: send ${rates.sendKbps.toFixed(0)} kbit/s, receive ${rates.recvKbps.toFixed(0)} kbit/s; ` +
+				`${video.length} videos at ${Math.min(...fps).toFixed(1)}-${Math.max(...fps).toFixed(1)} fps, ${audio.length} audios; ` +
+				`worst video loss ${Math.max(0, ...video.map((w) => w.lossPct)).toFixed(2)} %`
+		);
+
+		t.is(video.length, PEERS - 1, `${peer.name} receives ${PEERS - 1} videos`);
+		t.is(audio.length, PEERS - 1, `${peer.name} receives ${PEERS - 1} audios`);
+		t.is(new Set(windows.map((w) => w.peerId)).size, PEERS - 1, `${peer.name} receives from every other peer`);
+		for (const w of windows) {
+			const ok =
+				w.intervals >= WINDOW_SECONDS - 1 &&
+				w.packetsPerSecond.min > 0 &&
+				w.lossPct < 1 &&
+				(w.kind === 'video' ? w.fps.min > 0 && w.fps.avg >= 10 && w.width.min >= 320 : w.samplesPerSecond.min >= 40_000);
+
+			if (!ok) t.log(`  below par: ${describeInbound(w, ids.get(w.peerId) ?? w.peerId)}`);
+			t.true(ok, `${peer.name} <- ${ids.get(w.peerId)} ${w.kind}: flowing in every interval`);
+		}
+	}
+	t.log(`all peers: send ${sendTotal.toFixed(0)} kbit/s, receive ${recvTotal.toFixed(0)} kbit/s in total`);
+});
