@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { ClientState, StatsSnapshot } from '../../../lib/client/api.js';
-import { chromiumArgs, waitFor } from '../../e2e/helpers/harness.js';
+import { chromiumArgs } from '../../e2e/helpers/harness.js';
 import type { Network } from './lab.js';
 
 export interface NetPeerOptions {
@@ -32,10 +32,10 @@ export interface NetPeerOptions {
 
 /** Sums of the raw RTP counters of all the page's peer connections, per direction and kind. */
 export interface RtpCounters {
-	/** outbound-rtp: NACKs received from the SFU, packets resent (RTX), PLIs received. */
-	sent: Record<'audio' | 'video', { packets: number; nackCount?: number; retransmittedPackets?: number; pliCount?: number; remotePacketsLost?: number }>;
-	/** inbound-rtp: NACKs sent to the SFU, RTX packets received, PLIs sent, packets lost. */
-	received: Record<'audio' | 'video', { packets: number; packetsLost: number; nackCount?: number; retransmittedPackets?: number; pliCount?: number; keyFramesDecoded?: number }>;
+	/** outbound-rtp: NACKs received from the SFU, packets resent (RTX), PLIs and FIRs received. */
+	sent: Record<'audio' | 'video', { packets: number; nackCount?: number; retransmittedPackets?: number; pliCount?: number; firCount?: number; remotePacketsLost?: number }>;
+	/** inbound-rtp: NACKs sent to the SFU, RTX packets received, PLIs and FIRs sent, packets lost. */
+	received: Record<'audio' | 'video', { packets: number; packetsLost: number; nackCount?: number; retransmittedPackets?: number; pliCount?: number; firCount?: number; keyFramesDecoded?: number }>;
 }
 
 // Runs in the page before its scripts: records every RTCPeerConnection.
@@ -54,6 +54,9 @@ const TRACK_PEER_CONNECTIONS = `(() => {
 })();`;
 
 // Evaluated in the page: raw counters summed over the open peer connections.
+// mediasoup's bandwidth probe (RTP padding on SSRC 1234, mid 'probator' in the
+// receive transport) is left out: it is no media, the browser counts its
+// sequence gaps as lost and NACKs and PLIs it, and mediasoup ignores those.
 const RAW_RTP_COUNTERS = `(async () => {
 	const zero = () => ({ packets: 0 });
 	const out = { sent: { audio: zero(), video: zero() }, received: { audio: { ...zero(), packetsLost: 0 }, video: { ...zero(), packetsLost: 0 } } };
@@ -69,15 +72,17 @@ const RAW_RTP_COUNTERS = `(async () => {
 				add(s, 'nackCount', r.nackCount);
 				add(s, 'retransmittedPackets', r.retransmittedPacketsSent);
 				add(s, 'pliCount', r.pliCount);
+				add(s, 'firCount', r.firCount);
 				const remote = all.find((x) => x.type === 'remote-inbound-rtp' && x.localId === r.id);
 				if (remote) add(s, 'remotePacketsLost', remote.packetsLost);
-			} else if (r.type === 'inbound-rtp' && out.received[r.kind]) {
+			} else if (r.type === 'inbound-rtp' && out.received[r.kind] && r.mid !== 'probator' && r.ssrc !== 1234) {
 				const s = out.received[r.kind];
 				add(s, 'packets', r.packetsReceived);
 				add(s, 'packetsLost', r.packetsLost);
 				add(s, 'nackCount', r.nackCount);
 				add(s, 'retransmittedPackets', r.retransmittedPacketsReceived);
 				add(s, 'pliCount', r.pliCount);
+				add(s, 'firCount', r.firCount);
 				add(s, 'keyFramesDecoded', r.keyFramesDecoded);
 			}
 		}
@@ -160,11 +165,11 @@ export class NetPeer {
 
 	/** Waits for phase 'joined'; fails at once on 'failed' or 'closed'. */
 	async joined(timeout = 45_000): Promise<ClientState> {
-		return waitFor(
+		return until(
 			async () => {
 				const state = await this.state();
 
-				if (state.phase === 'failed' || state.phase === 'closed') throw new Error(`${this.name}: ${state.phase}: ${state.errors.join('; ')}`);
+				this.assertAlive(state);
 
 				return state.phase === 'joined' ? state : undefined;
 			},
@@ -172,11 +177,36 @@ export class NetPeer {
 		);
 	}
 
+	/** Throws if the call is over for this page (phase 'failed' or 'closed'). */
+	assertAlive(state: ClientState): void {
+		if (state.phase === 'failed' || state.phase === 'closed') throw new Error(`${this.name}: ${state.phase}: ${state.errors.join('; ')}`);
+	}
+
 	async close(): Promise<void> {
 		if (this.#closed) return;
 		this.#closed = true;
 		await this.context.close().catch(() => undefined);
 		await rm(this.#userDataDir, { recursive: true, force: true }).catch(() => undefined);
+	}
+}
+
+/**
+ * Polls until probe returns a value (not undefined/false), with a deadline.
+ * Unlike the E2E waitFor, an error thrown by the probe ends the wait at once:
+ * a call that failed is not waited on until the deadline.
+ */
+export async function until<T>(
+	probe: () => Promise<T | undefined | false>,
+	{ timeout, interval = 500, what }: { timeout: number; interval?: number; what: string }
+): Promise<T> {
+	const deadline = Date.now() + timeout;
+
+	for (;;) {
+		const value = await probe();
+
+		if (value !== undefined && value !== false) return value;
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, interval));
 	}
 }
 
