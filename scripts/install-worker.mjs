@@ -20,6 +20,7 @@
 // See scripts/mediasoup-worker/README.md for the build details.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
@@ -204,8 +205,25 @@ function cachePath(mediasoupVersion, distro) {
 
 	return path.join(
 		cacheDir,
-		`mediasoup-worker-${mediasoupVersion}-${distro.id}${distro.versionId}-${process.arch}`
+		`mediasoup-worker-${mediasoupVersion}-${distro.id}${distro.versionId}-${process.arch}-${standInsHash()}`
 	);
+}
+
+/** A change to the stand-in subprojects (e.g. a compat fix) must not reuse an older build. */
+function standInsHash() {
+	const hash = createHash('sha256');
+	const walk = (dir) => {
+		for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+			const file = path.join(dir, entry.name);
+
+			if (entry.isDirectory()) walk(file);
+			else hash.update(path.relative(STANDINS_DIR, file)).update(fs.readFileSync(file));
+		}
+	};
+
+	walk(STANDINS_DIR);
+
+	return hash.digest('hex').slice(0, 8);
 }
 
 // --- step 1: nothing to do --------------------------------------------------

@@ -13,6 +13,8 @@
 //   tcp=1   ICE over TCP only
 //   leave=0  do not send leaveRoom when the tab is closed
 //   dtlsRole=server  the browser takes the DTLS server role (default: client)
+//   tile=N   width in px of the remote video tiles (default 320: at least)
+//   figures=N  refresh the figures every N ms (default 1000; 0: never)
 
 import { CallClient, type CallOptions, type ConsumerEntry } from './CallClient.js';
 import type { StatsSnapshot, VcallApi } from './api.js';
@@ -110,8 +112,28 @@ window.vcall = {
 
 // ---- The page ----
 
-const tiles = new Map<string, { tile: HTMLElement; figures: HTMLElement; media: HTMLMediaElement }>();
+const tiles = new Map<string, { tile: HTMLElement; figures: HTMLElement; media: HTMLMediaElement | undefined; track: MediaStreamTrack }>();
 let lastStats: StatsSnapshot | undefined;
+
+/**
+ * All remote audio plays through one <audio> element: Chromium mixes every
+ * audio track of its stream, and one output stream per page costs much less
+ * than one per remote peer (a seven-peer call on two cores notices).
+ */
+const remoteAudio = new MediaStream();
+let remoteAudioElement: HTMLAudioElement | undefined;
+
+function playRemoteAudio(track: MediaStreamTrack): void {
+	remoteAudio.addTrack(track);
+	if (!remoteAudioElement) {
+		remoteAudioElement = el('audio');
+		remoteAudioElement.id = 'remote-audio';
+		remoteAudioElement.autoplay = true;
+		remoteAudioElement.srcObject = remoteAudio;
+		document.body.append(remoteAudioElement);
+	}
+	void remoteAudioElement.play().catch(() => undefined);
+}
 
 function renderPeople(call: CallClient): void {
 	const state = call.state();
@@ -145,33 +167,37 @@ function addConsumerTile(call: CallClient, entry: ConsumerEntry): void {
 
 	if (tiles.has(consumer.id)) return;
 
-	const stream = new MediaStream([consumer.track]);
 	const isVideo = consumer.kind === 'video';
 	const tile = el('figure', `tile ${consumer.kind} ${entry.source}`);
-	const media: HTMLMediaElement = isVideo ? el('video') : el('audio');
 	const caption = el('figcaption');
 	const figures = el('div', 'figures', '…');
+	let media: HTMLVideoElement | undefined;
 
-	media.autoplay = true;
-	media.srcObject = stream;
-	if (media instanceof HTMLVideoElement) {
-		media.playsInline = true;
-		media.muted = true; // audio comes through its own element
-	}
 	caption.append(el('span', 'name', call.remotePeerName(entry.peerId)), el('span', 'source', entry.source), figures);
 	tile.dataset.consumerId = consumer.id;
 	tile.dataset.peerId = entry.peerId;
-	tile.append(media, caption);
+	if (isVideo) {
+		media = el('video');
+		media.autoplay = true;
+		media.playsInline = true;
+		media.muted = true;
+		media.srcObject = new MediaStream([consumer.track]);
+		tile.append(media);
+		void media.play().catch(() => undefined);
+	} else {
+		playRemoteAudio(consumer.track);
+	}
+	tile.append(caption);
 	(isVideo ? $('#videos') : $('#audios')).append(tile);
-	void media.play().catch(() => undefined);
-	tiles.set(consumer.id, { tile, figures, media });
+	tiles.set(consumer.id, { tile, figures, media, track: consumer.track });
 }
 
 function removeConsumerTile(consumerId: string): void {
 	const entry = tiles.get(consumerId);
 
 	if (!entry) return;
-	entry.media.srcObject = null;
+	if (entry.media) entry.media.srcObject = null;
+	else remoteAudio.removeTrack(entry.track);
 	entry.tile.remove();
 	tiles.delete(consumerId);
 }
@@ -231,7 +257,9 @@ async function join(options: CallOptions): Promise<void> {
 		syncTiles(call);
 	});
 	call.addEventListener('localmedia', () => showLocalPreview(call));
-	setInterval(() => void refreshFigures(call).catch(() => undefined), 1000);
+	const figuresMs = intParam('figures', 1000);
+
+	if (figuresMs > 0) setInterval(() => void refreshFigures(call).catch(() => undefined), Math.max(250, figuresMs));
 	try {
 		await call.start();
 	} catch (error) {
@@ -286,6 +314,12 @@ async function main(): Promise<void> {
 		);
 	});
 
+	const tile = intParam('tile', 0);
+
+	if (tile > 0) {
+		document.documentElement.style.setProperty('--tile', `${tile}px`);
+		document.documentElement.classList.add('compact');
+	}
 	if (room) await join(options({}));
 	else form.hidden = false;
 }

@@ -246,6 +246,7 @@ export async function runThroughput(ctx: BenchContext): Promise<Section> {
 					? `${fmtRatio(p99Ratio)} (${r.sameLoad.latency.p99.toFixed(2)} vs ${baseline.halfOwn.latency.p99.toFixed(2)} ms at ${Math.round(r.sameLoad.parameter)} req/s)`
 					: 'n/a',
 				met: Number.isFinite(p99Ratio) ? p99Ratio <= 0.5 : undefined,
+				...(lag > 50 ? { invalid: true } : {}),
 				...(disturbed || lag > 50
 					? { note: `${disturbed}${lag > 50 ? `the generator fell up to ${lag.toFixed(0)} ms behind its schedule: not a valid latency measurement` : ''}`.replace(/; $/, '') }
 					: {})

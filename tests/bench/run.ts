@@ -1,7 +1,7 @@
 // Benchmark runner: `node dist/tests/bench/run.js [--only join,throughput,scaling,soak,media]
 // [--quick] [--soak-seconds N] [--out DIR] [--no-protoo]`.
 // Each benchmark starts its own server process(es); this process is the load
-// generator. Prints plain-text tables and writes bench-results/.
+// generator. Prints plain-text tables and writes tests/bench/results/.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,11 +49,11 @@ if (values.help) {
 		[
 			'usage: node dist/tests/bench/run.js [options]',
 			`  --only LIST         comma-separated subset of ${Object.keys(BENCHMARKS).join(',')} (default: all)`,
-			'  --quick             fewer samples, scaling up to 50 rooms, 60 s soak; writes bench-results/quick/',
+			'  --quick             fewer samples, scaling up to 50 rooms, 60 s soak; writes tests/bench/results/quick/',
 			'  --soak-seconds N    soak duration (default 600, quick 60)',
-			'  --out DIR           output directory (default bench-results, or bench-results/quick with --quick)',
+			'  --out DIR           output directory (default tests/bench/results, or tests/bench/results/quick with --quick)',
 			'  --no-protoo         skip the protoo-server comparison stack',
-			'  --render            run nothing: rewrite results.txt, the plots and README-bench.md from results.json (e.g. after editing bench-results/analysis.md)',
+			'  --render            run nothing: rewrite results.txt, the plots and README-bench.md from results.json (e.g. after editing tests/bench/results/analysis.md)',
 			'  --wait-quiet S      before each benchmark wait up to S seconds for other processes to leave the CPUs idle (default 180, quick 60)',
 			'  --set NAME=VALUE    override a tuning knob, e.g. joinBackground=10, joinSamples=20, scalingLevels=1:10, soakLanes=4 (for trying things out)'
 		].join('\n')
@@ -77,8 +77,8 @@ if (!Number.isFinite(soakSeconds) || soakSeconds < 10 || soakSeconds > 24 * 3600
 	process.exit(2);
 }
 
-const outDir = path.resolve(values.out ?? path.join(ROOT, 'bench-results', quick ? 'quick' : ''));
-const analysisFile = path.join(ROOT, 'bench-results', 'analysis.md');
+const outDir = path.resolve(values.out ?? path.join(ROOT, 'tests', 'bench', 'results', quick ? 'quick' : ''));
+const analysisFile = path.join(ROOT, 'tests', 'bench', 'results', 'analysis.md');
 
 if (values.render) {
 	const existing = loadResults(path.join(outDir, 'results.json'));
@@ -187,6 +187,7 @@ for (const name of only) {
 		const section = await BENCHMARKS[name]!(ctx);
 
 		section.busyBeforePercent = busy;
+		section.command = command;
 
 		results.sections[name] = section;
 		console.log(`\n${sectionText(section)}\n`);

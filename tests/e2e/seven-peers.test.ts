@@ -1,7 +1,9 @@
 // E2E 5: seven peers in one room (the default MAX_PEERS_PER_ROOM), all
 // sending audio and video; every peer receives the six others' audio and
-// video. The capture is lowered to 320x240 at 15 fps so that seven Chromiums
-// can encode one stream and decode six each on two cores.
+// video. The capture is lowered to 320x240 at 15 fps so that seven peers
+// can encode one stream and decode six each on two cores; the pages show
+// their videos in 160 px tiles and do not refresh their own figures (the test
+// reads them), and the peers join one after the other, as people do.
 //
 // The server runs in a child process so that its CPU (Node process + the
 // mediasoup worker) is measured apart from the test runner and Playwright.
@@ -42,7 +44,7 @@ test.after.always(async (t) => {
 
 	const names = Array.from({ length: PEERS }, (_, i) => `peer${i + 1}`);
 	const started = Date.now();
-	const peers = await call.addPeers(names, { width: 320, height: 240, fps: 15, fakeFps: 15 }, { joinTimeout: 60_000, oneByOne: true });
+	const peers = await call.addPeers(names, { width: 320, height: 240, fps: 15, fakeFps: 15, tile: 160, figuresMs: 0 }, { joinTimeout: 60_000, oneByOne: true });
 
 	t.log(`${peers.length} peers joined in ${Date.now() - started} ms`);
 	await call.mediaFlowing(peers, { timeout: 90_000 });

@@ -12,6 +12,8 @@ export interface Goal {
 	met: boolean | undefined;
 	/** Why missed (or a caveat), one sentence. */
 	note?: string;
+	/** The measurement itself is not valid (e.g. the generator could not keep its schedule). */
+	invalid?: boolean;
 }
 
 export interface Plot {
@@ -37,6 +39,8 @@ export interface Section {
 	notes?: string[];
 	/** % of a core other processes used just before the benchmark started. */
 	busyBeforePercent?: number;
+	/** The command line of the run that produced this section. */
+	command?: string;
 }
 
 export interface BenchContext {

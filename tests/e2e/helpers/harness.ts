@@ -134,6 +134,10 @@ export interface MediaOptions {
 	maxKbps?: number;
 	audio?: boolean;
 	video?: boolean;
+	/** Width of the remote video tiles on the page, px (client URL parameter tile). */
+	tile?: number;
+	/** How often the page refreshes its own figures, ms (0: never; client URL parameter figures). */
+	figuresMs?: number;
 	/** The browser's DTLS role (client URL parameter dtlsRole); default from VCALL_E2E_DTLS_ROLE. */
 	dtlsRole?: 'client' | 'server';
 }
@@ -222,7 +226,9 @@ export class BrowserPeer {
 			audio: options.audio === false ? '0' : '1',
 			video: options.video === false ? '0' : '1',
 			...(options.maxKbps ? { maxKbps: String(options.maxKbps) } : {}),
-			...(dtlsRole ? { dtlsRole } : {})
+			...(dtlsRole ? { dtlsRole } : {}),
+			...(options.tile ? { tile: String(options.tile) } : {}),
+			...(options.figuresMs !== undefined ? { figures: String(options.figuresMs) } : {})
 		});
 
 		try {
