@@ -2,7 +2,7 @@
 // for several seconds, turned into per-stream rates (minimum over the
 // intervals and average over the window), never a single sample.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { InboundStats, OutboundStats, StatsSnapshot } from '../../../lib/client/api.js';
 import type { BrowserPeer } from './harness.js';
@@ -337,4 +337,63 @@ export function startMachineMeter(): { stop(): number } {
 /** One line on how busy the machine was while a window was measured (figures taken on a busy machine say less). */
 export function machineNote(busyPct: number, loadAverage = os.loadavg()[0] ?? 0): string {
 	return `machine ${busyPct.toFixed(0)} % busy during the window (${os.availableParallelism()} CPUs, load average ${loadAverage.toFixed(2)})`;
+}
+
+/** Every live descendant of `root` (children, grandchildren...), from /proc. */
+export function descendants(root: number): number[] {
+	const parents = new Map<number, number[]>();
+
+	for (const entry of readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+			const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+			const list = parents.get(ppid) ?? [];
+
+			list.push(Number(entry));
+			parents.set(ppid, list);
+		} catch {
+			// gone meanwhile
+		}
+	}
+
+	const found: number[] = [];
+	const queue = [root];
+
+	while (queue.length) {
+		for (const child of parents.get(queue.shift() as number) ?? []) {
+			found.push(child);
+			queue.push(child);
+		}
+	}
+
+	return found;
+}
+
+/** Total CPU (percent of one core) of a set of processes over a period; processes that exit count until then. */
+export function startGroupCpuMeter(pids: number[]): { stop(): number } {
+	const started = process.hrtime.bigint();
+	const read = (pid: number): number | undefined => {
+		try {
+			return cpuSeconds(pid);
+		} catch {
+			return undefined;
+		}
+	};
+	const before = new Map(pids.map((pid) => [pid, read(pid)]));
+
+	return {
+		stop() {
+			const wall = Number(process.hrtime.bigint() - started) / 1e9;
+			let used = 0;
+
+			for (const [pid, start] of before) {
+				const end = read(pid);
+
+				if (start !== undefined && end !== undefined) used += end - start;
+			}
+
+			return (100 * used) / wall;
+		}
+	};
 }
