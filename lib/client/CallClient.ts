@@ -40,6 +40,8 @@ export interface CallOptions {
 	maxVideoKbps: number;
 	/** ICE over TCP only (createWebRtcTransport forceTcp). */
 	forceTcp: boolean;
+	/** Echo cancellation, noise suppression and gain control on the microphone. */
+	audioProcessing: boolean;
 	/** Send leaveRoom when the page is closed normally (pagehide). */
 	leaveOnUnload: boolean;
 	/**
@@ -588,7 +590,9 @@ export class CallClient extends EventTarget {
 		if (!audio && !video) return;
 		if (!this.#localTracks.size) {
 			const stream = await navigator.mediaDevices.getUserMedia({
-				audio: audio ? { echoCancellation: true, noiseSuppression: true, autoGainControl: true } : false,
+				audio: audio
+					? { echoCancellation: this.options.audioProcessing, noiseSuppression: this.options.audioProcessing, autoGainControl: this.options.audioProcessing }
+					: false,
 				video: video ? { width: this.options.width, height: this.options.height, frameRate: this.options.frameRate } : false
 			});
 			const mic = stream.getAudioTracks()[0];

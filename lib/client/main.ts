@@ -15,6 +15,7 @@
 //   dtlsRole=server  the browser takes the DTLS server role (default: client)
 //   tile=N   width in px of the remote video tiles (default 320: at least)
 //   figures=N  refresh the figures every N ms (default 1000; 0: never)
+//   audioProcessing=0  no echo cancellation, noise suppression, gain control
 
 import { CallClient, type CallOptions, type ConsumerEntry } from './CallClient.js';
 import type { StatsSnapshot, VcallApi } from './api.js';
@@ -281,6 +282,7 @@ async function main(): Promise<void> {
 		frameRate: intParam('fps', 30),
 		maxVideoKbps: intParam('maxKbps', 0),
 		forceTcp: flag('tcp', false),
+		audioProcessing: flag('audioProcessing', true),
 		leaveOnUnload: flag('leave', true),
 		dtlsRole: (['client', 'server'] as const).find((r) => r === params.get('dtlsRole')) ?? 'auto',
 		...overrides

@@ -1,12 +1,11 @@
 // What every E2E test needs: the browser client built and served from a
 // static HTTP server on 127.0.0.1, headless Chromium peers (Debian's
 // /usr/bin/chromium driven by playwright-core, fake camera and microphone,
-// one fresh user-data-dir per browser) that load the client, and polling
-// with a deadline.
+// one fresh user-data-dir per browser, or isolated contexts of one shared
+// browser) that load the client, and polling with a deadline.
 
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -138,6 +137,8 @@ export interface MediaOptions {
 	tile?: number;
 	/** How often the page refreshes its own figures, ms (0: never; client URL parameter figures). */
 	figuresMs?: number;
+	/** Echo cancellation, noise suppression and gain control on the microphone (default true). */
+	audioProcessing?: boolean;
 	/** The browser's DTLS role (client URL parameter dtlsRole); default from VCALL_E2E_DTLS_ROLE. */
 	dtlsRole?: 'client' | 'server';
 }
@@ -228,7 +229,8 @@ export class BrowserPeer {
 			...(options.maxKbps ? { maxKbps: String(options.maxKbps) } : {}),
 			...(dtlsRole ? { dtlsRole } : {}),
 			...(options.tile ? { tile: String(options.tile) } : {}),
-			...(options.figuresMs !== undefined ? { figures: String(options.figuresMs) } : {})
+			...(options.figuresMs !== undefined ? { figures: String(options.figuresMs) } : {}),
+			...(options.audioProcessing === false ? { audioProcessing: '0' } : {})
 		});
 
 		try {
