@@ -132,6 +132,10 @@ for (const listener of kinds) {
 		// Bob reaches for alice's objects inside the same room.
 		t.is(await errorCodeOf(bob.roomRequest('closeProducer', { producerId: aliceProducer.id })), 403);
 		t.is(await errorCodeOf(bob.roomRequest('restartIce', { transportId: alice.sendTransport!.id })), 403);
+		const [bobConsumer] = bob.consumers.values();
+
+		t.is(await errorCodeOf(alice.roomRequest('closeConsumer', { consumerId: bobConsumer!.id })), 403);
+		t.is(await errorCodeOf(mallory.roomRequest('closeConsumer', { consumerId: bobConsumer!.id })), 404);
 		t.is(await errorCodeOf(bob.roomRequest('consume', { producerId: 'no-such-producer', rtpCapabilities: bob.device.rtpCapabilities })), 404);
 
 		// mediasoup refuses nonsense media parameters: MEDIA_ERROR, nothing leaks

@@ -110,6 +110,14 @@ for (const listener of kinds) {
 		t.deepEqual(await peers[1]!.roomRequest('pauseConsumer', { consumerId: someConsumer!.id }), { success: true });
 		t.deepEqual(await peers[1]!.roomRequest('resumeConsumer', { consumerId: someConsumer!.id }), { success: true });
 
+		// close a consumer: freed at once, a second close finds nothing
+		const consumersBefore = server.health().media.consumers;
+
+		t.deepEqual(await peers[1]!.roomRequest('closeConsumer', { consumerId: someConsumer!.id }), { success: true });
+		t.is(server.health().media.consumers, consumersBefore - 1);
+		t.is(await errorCodeOf(peers[1]!.roomRequest('closeConsumer', { consumerId: someConsumer!.id })), 404);
+		peers[1]!.consumers.delete(someConsumer!.id);
+
 		// leave: the others hear producerClosed for its producers and peerLeft
 		const leaver = peers[6]!;
 

@@ -59,6 +59,7 @@ export const requestSchemas = {
 	consume: z.object({ ...inRoom, producerId: objectId, rtpCapabilities }),
 	resumeConsumer: z.object({ ...inRoom, consumerId: objectId }),
 	pauseConsumer: z.object({ ...inRoom, consumerId: objectId }),
+	closeConsumer: z.object({ ...inRoom, consumerId: objectId }),
 	pauseProducer: z.object({ ...inRoom, producerId: objectId }),
 	resumeProducer: z.object({ ...inRoom, producerId: objectId }),
 	closeProducer: z.object({ ...inRoom, producerId: objectId }),

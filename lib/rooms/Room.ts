@@ -161,6 +161,8 @@ export class Room extends EventEmitter<RoomEvents> {
 			case 'pauseConsumer':
 			case 'resumeConsumer':
 				return this.#serialize(request.method, () => this.#setConsumerPaused(peer, request.data.consumerId, request.method === 'pauseConsumer'));
+			case 'closeConsumer':
+				return this.#serialize(request.method, () => this.#closeConsumer(peer, request.data.consumerId));
 			case 'pauseProducer':
 			case 'resumeProducer':
 				return this.#serialize(request.method, () => this.#setProducerPaused(peer, request.data.producerId, request.method === 'pauseProducer'));
@@ -398,6 +400,14 @@ export class Room extends EventEmitter<RoomEvents> {
 			if (consumer.closed) throw notFound(`consumer ${consumerId} was closed with its producer`);
 			throw new RequestError(ErrorCode.MEDIA_ERROR, (error as Error).message);
 		}
+
+		return SUCCESS;
+	}
+
+	/** A client that no longer wants a stream (or gave up on a consume whose answer came late) frees it. */
+	#closeConsumer(peer: Peer, consumerId: string): Success {
+		this.#own<ms.Consumer>(peer, 'consumers', consumerId).close();
+		peer.consumers.delete(consumerId);
 
 		return SUCCESS;
 	}
