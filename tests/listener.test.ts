@@ -5,7 +5,6 @@ import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFile, mkdtemp, rm, copyFile } from 'node:fs/promises';
 import https from 'node:https';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -24,6 +23,7 @@ import {
 	type UpgradeRequest,
 	type WsConnection
 } from '../lib/listener/index.js';
+import { freePort } from './helpers/listeners.js';
 
 const HOST = '127.0.0.1';
 const MAX_MESSAGE_BYTES = 1024;
@@ -159,20 +159,6 @@ function connectRefused(url: string, options: WebSocket.ClientOptions): Promise<
 				req.destroy();
 				resolve({ status: res.statusCode ?? 0, body });
 			});
-		});
-	});
-}
-
-/** A port that was free a moment ago. */
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-
-		server.once('error', reject);
-		server.listen(0, HOST, () => {
-			const { port } = server.address() as AddressInfo;
-
-			server.close(() => resolve(port));
 		});
 	});
 }

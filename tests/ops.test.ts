@@ -10,7 +10,6 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import crypto from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -18,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { loadConfig } from '../lib/config/load.js';
 import { OPTIONS } from '../lib/config/options.js';
+import { Coturn, configFrom, coturnMissing } from './helpers/coturn.js';
+import { freePort } from './helpers/listeners.js';
 
 // From dist/tests the repository is two levels up.
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -135,18 +136,6 @@ test('the unit runs the built server as vcall, stops it gracefully and waits for
 
 // --- wait-ready.mjs ---------------------------------------------------------------
 
-async function freePort(): Promise<number> {
-	const server = net.createServer().listen(0, '127.0.0.1');
-
-	await once(server, 'listening');
-
-	const { port } = server.address() as net.AddressInfo;
-
-	server.close();
-	await once(server, 'close');
-
-	return port;
-}
 
 function runWaitReady(t: ExecutionContext, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
 	const child = spawn(process.execPath, [waitReady, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -511,35 +500,29 @@ test('the coturn example keeps its relay range off mediasoup\'s and starts with 
 	t.true(Number(setting('min-port')) > rtcMax || Number(setting('max-port')) < rtcMin, 'relay range distinct from the RTC range');
 	for (const range of ['10.0.0.0-', '172.16.0.0-', '192.168.0.0-', '127.0.0.0-']) t.true(example.includes(`denied-peer-ip=${range}`), range);
 
-	if (!has('turnserver')) return skip(t, 'turnserver is not installed (Debian package coturn): config not started');
+	const missing = coturnMissing();
+
+	if (missing) return skip(t, `${missing}: config not started`);
 
 	// Run it on loopback with free ports and the dev certificate: it must get as far as relaying.
 	const dir = tmpdir(t, 'vcall-turn-');
 
 	t.is(sh('bash', [path.join(repo, 'certs', 'make-dev-cert.sh')], { CERT_DIR: dir }).status, 0);
 
-	const [port, tlsPort] = [await freePort(), await freePort()];
-	const conf = example
-		.replace(/^listening-port=.*$/m, `listening-port=${port}`)
-		.replace(/^tls-listening-port=.*$/m, `tls-listening-port=${tlsPort}`)
-		.replace(/^cert=.*$/m, `cert=${dir}/cert.pem`)
-		.replace(/^pkey=.*$/m, `pkey=${dir}/key.pem`)
-		.replace(/^syslog$/m, 'log-file=stdout');
+	const turn = await Coturn.start(
+		configFrom(example, {
+			'listening-port': String(await freePort()),
+			'tls-listening-port': String(await freePort()),
+			'listening-ip': '127.0.0.1',
+			cert: `${dir}/cert.pem`,
+			pkey: `${dir}/key.pem`,
+			syslog: null,
+			'log-file': 'stdout'
+		}),
+		dir
+	);
 
-	fs.writeFileSync(path.join(dir, 'turnserver.conf'), conf);
-
-	const turn = spawn('turnserver', ['-c', path.join(dir, 'turnserver.conf'), '--listening-ip=127.0.0.1', `--pidfile=${dir}/turn.pid`], { stdio: ['ignore', 'pipe', 'pipe'] });
-	let log = '';
-
-	turn.stdout.on('data', (d: Buffer) => (log += d));
-	turn.stderr.on('data', (d: Buffer) => (log += d));
-	t.teardown(() => turn.kill('SIGKILL'));
-
-	const deadline = Date.now() + 10_000;
-
-	while (!log.includes('Relay ports initialization done') && turn.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-	t.true(log.includes('Relay ports initialization done'), log);
-	t.notRegex(log, /CONFIG ERROR|Bad configuration|unknown option/i);
-	t.true(log.includes(`${dir}/key.pem`), 'TLS key loaded');
-	turn.kill('SIGTERM');
+	t.teardown(() => turn.stop());
+	t.notRegex(turn.log, /CONFIG ERROR|Bad configuration|unknown option/i);
+	t.true(turn.log.includes(`${dir}/key.pem`), 'TLS key loaded');
 });

@@ -40,6 +40,8 @@ export interface CallOptions {
 	maxVideoKbps: number;
 	/** ICE over TCP only (createWebRtcTransport forceTcp). */
 	forceTcp: boolean;
+	/** 'relay': media only through the TURN servers the server hands out (as behind a strict NAT). */
+	iceTransportPolicy: 'all' | 'relay';
 	/** Echo cancellation, noise suppression and gain control on the microphone. */
 	audioProcessing: boolean;
 	/** Send leaveRoom when the page is closed normally (pagehide). */
@@ -516,6 +518,7 @@ export class CallClient extends EventTarget {
 			iceCandidates: ms.IceCandidate[];
 			dtlsParameters: ms.DtlsParameters;
 			sctpParameters?: ms.SctpParameters;
+			iceServers: RTCIceServer[];
 		}>('createWebRtcTransport', { roomId, direction, forceTcp: this.options.forceTcp });
 		const options: ms.TransportOptions = {
 			id: info.transportId,
@@ -526,7 +529,10 @@ export class CallClient extends EventTarget {
 				this.options.dtlsRole === 'auto'
 					? info.dtlsParameters
 					: { ...info.dtlsParameters, role: this.options.dtlsRole === 'server' ? 'client' : 'server' },
-			...(info.sctpParameters ? { sctpParameters: info.sctpParameters } : {})
+			...(info.sctpParameters ? { sctpParameters: info.sctpParameters } : {}),
+			// Time-limited TURN credentials, when the server has TURN configured.
+			iceServers: info.iceServers,
+			iceTransportPolicy: this.options.iceTransportPolicy
 		};
 		const transport = direction === 'send' ? this.#device.createSendTransport(options) : this.#device.createRecvTransport(options);
 		const entry: TransportEntry = { transport, direction, iceRestarts: 0, serverIceUfrag: info.iceParameters.usernameFragment, restarting: false };

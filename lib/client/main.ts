@@ -11,6 +11,7 @@
 //   audio, video  0 to send no microphone / no camera
 //   maxKbps  cap on the camera bitrate
 //   tcp=1   ICE over TCP only
+//   relay=1  media only through the TURN servers the server hands out (iceTransportPolicy 'relay')
 //   leave=0  do not send leaveRoom when the tab is closed
 //   dtlsRole=server  the browser takes the DTLS server role (default: client)
 //   tile=N   width in px of the remote video tiles (default 320: at least)
@@ -244,7 +245,12 @@ async function refreshFigures(call: CallClient): Promise<void> {
 		return `${outbound.source}: ${formatFigures(outbound.kind, outboundFigures(outbound, previous))}`;
 	});
 
-	$('#outgoing').textContent = outgoing.join('\n');
+	// The selected candidate pairs: relay (TURN), host, srflx/prflx (through a NAT), udp or tcp.
+	const paths = now.transports
+		.filter((t) => t.localCandidate && t.remoteCandidate)
+		.map((t) => `${t.direction} path: ${t.localCandidate!.protocol} ${t.localCandidate!.candidateType} -> ${t.remoteCandidate!.address}:${t.remoteCandidate!.port}`);
+
+	$('#outgoing').textContent = [...outgoing, ...paths].join('\n');
 }
 
 async function join(options: CallOptions): Promise<void> {
@@ -282,6 +288,7 @@ async function main(): Promise<void> {
 		frameRate: intParam('fps', 30),
 		maxVideoKbps: intParam('maxKbps', 0),
 		forceTcp: flag('tcp', false),
+		iceTransportPolicy: flag('relay', false) ? 'relay' : 'all',
 		audioProcessing: flag('audioProcessing', true),
 		leaveOnUnload: flag('leave', true),
 		dtlsRole: (['client', 'server'] as const).find((r) => r === params.get('dtlsRole')) ?? 'auto',

@@ -1,6 +1,7 @@
 // Which listeners load on this machine: suites run once per listener and say
 // which ran and which were skipped.
 
+import net from 'node:net';
 import { uwsLoadError } from '../../lib/listener/index.js';
 import type { ListenerKind } from '../../lib/listener/types.js';
 
@@ -20,4 +21,18 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
 		if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
 		await new Promise((resolve) => setTimeout(resolve, 20));
 	}
+}
+
+/** A port free on 127.0.0.1 a moment ago (TCP; UDP users take the same number). */
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = net.createServer();
+
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as net.AddressInfo;
+
+			server.close(() => resolve(port));
+		});
+	});
 }

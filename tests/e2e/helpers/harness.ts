@@ -83,8 +83,9 @@ export interface StaticServer {
 	close(): Promise<void>;
 }
 
-export async function serveStatic(dir: string): Promise<StaticServer> {
-	const server = http.createServer((req, res) => {
+/** Serves the files under dir (index.html at /), nothing outside it. */
+export function staticHandler(dir: string): http.RequestListener {
+	return (req, res) => {
 		const url = new URL(req.url ?? '/', 'http://x');
 		const file = path.resolve(dir, `.${url.pathname === '/' ? '/index.html' : decodeURIComponent(url.pathname)}`);
 
@@ -95,12 +96,16 @@ export async function serveStatic(dir: string): Promise<StaticServer> {
 		stat(file).then(
 			(info) => {
 				if (!info.isFile()) throw new Error('not a file');
-				res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': info.size });
+				res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': info.size, 'cache-control': 'no-store' });
 				createReadStream(file).pipe(res);
 			},
 			() => res.writeHead(404).end()
 		);
-	});
+	};
+}
+
+export async function serveStatic(dir: string): Promise<StaticServer> {
+	const server = http.createServer(staticHandler(dir));
 
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
@@ -141,6 +146,10 @@ export interface MediaOptions {
 	audioProcessing?: boolean;
 	/** The browser's DTLS role (client URL parameter dtlsRole); default from VCALL_E2E_DTLS_ROLE. */
 	dtlsRole?: 'client' | 'server';
+	/** Media only through TURN (client URL parameter relay: iceTransportPolicy 'relay'). */
+	relayOnly?: boolean;
+	/** Ask the server for ICE over TCP only (client URL parameter tcp). */
+	tcp?: boolean;
 }
 
 export interface PeerOptions extends MediaOptions {
@@ -149,6 +158,30 @@ export interface PeerOptions extends MediaOptions {
 	/** A room id, or 'create'. */
 	room: string;
 	name: string;
+}
+
+/** The client page's URL for these options (its URL parameters, see lib/client/main.ts). */
+export function clientUrl(options: PeerOptions): string {
+	const dtlsRole = options.dtlsRole ?? (process.env.VCALL_E2E_DTLS_ROLE as PeerOptions['dtlsRole']);
+	const params = new URLSearchParams({
+		server: options.serverUrl,
+		room: options.room,
+		name: options.name,
+		w: String(options.width ?? 640),
+		h: String(options.height ?? 480),
+		fps: String(options.fps ?? 30),
+		audio: options.audio === false ? '0' : '1',
+		video: options.video === false ? '0' : '1',
+		...(options.maxKbps ? { maxKbps: String(options.maxKbps) } : {}),
+		...(dtlsRole ? { dtlsRole } : {}),
+		...(options.relayOnly ? { relay: '1' } : {}),
+		...(options.tcp ? { tcp: '1' } : {}),
+		...(options.tile ? { tile: String(options.tile) } : {}),
+		...(options.figuresMs !== undefined ? { figures: String(options.figuresMs) } : {}),
+		...(options.audioProcessing === false ? { audioProcessing: '0' } : {})
+	});
+
+	return `${options.clientOrigin}/?${params.toString()}`;
 }
 
 export function chromiumArgs(fakeFps: number): string[] {
@@ -215,26 +248,9 @@ export class BrowserPeer {
 		}
 
 		const page = context.pages()[0] ?? (await context.newPage());
-		const dtlsRole = options.dtlsRole ?? (process.env.VCALL_E2E_DTLS_ROLE as PeerOptions['dtlsRole']);
 		const peer = new BrowserPeer(options.name, context, page, userDataDir);
-		const params = new URLSearchParams({
-			server: options.serverUrl,
-			room: options.room,
-			name: options.name,
-			w: String(options.width ?? 640),
-			h: String(options.height ?? 480),
-			fps: String(options.fps ?? 30),
-			audio: options.audio === false ? '0' : '1',
-			video: options.video === false ? '0' : '1',
-			...(options.maxKbps ? { maxKbps: String(options.maxKbps) } : {}),
-			...(dtlsRole ? { dtlsRole } : {}),
-			...(options.tile ? { tile: String(options.tile) } : {}),
-			...(options.figuresMs !== undefined ? { figures: String(options.figuresMs) } : {}),
-			...(options.audioProcessing === false ? { audioProcessing: '0' } : {})
-		});
-
 		try {
-			await page.goto(`${options.clientOrigin}/?${params.toString()}`);
+			await page.goto(clientUrl(options));
 		} catch (error) {
 			await peer.close();
 			throw error;
