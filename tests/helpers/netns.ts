@@ -12,6 +12,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { processAlive } from './process.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -95,16 +96,6 @@ function firstLine(error: unknown): string {
 	return (stderr || (error instanceof Error ? error.message : String(error))).split('\n')[0] ?? '';
 }
 
-function alive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-
-		return true;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code === 'EPERM';
-	}
-}
-
 export async function listNamespaces(): Promise<string[]> {
 	const { stdout } = await execFileAsync(IP, ['netns', 'list']);
 
@@ -136,7 +127,7 @@ async function removeNamespace(ns: string, graceMs = 3000): Promise<void> {
 
 	while (pids.length && Date.now() < deadline) {
 		await new Promise((resolve) => setTimeout(resolve, 100));
-		pids = pids.filter(alive);
+		pids = pids.filter(processAlive);
 	}
 	for (const pid of pids) killQuietly(pid, 'SIGKILL');
 	await execFileAsync(IP, ['netns', 'del', ns]).catch(() => undefined);
@@ -159,7 +150,7 @@ export async function removeLeftovers(): Promise<string[]> {
 	const stale = (await listNamespaces()).filter((ns) => {
 		const pid = Number(OURS.exec(ns)?.[1]);
 
-		return Number.isInteger(pid) && pid !== process.pid && !alive(pid);
+		return Number.isInteger(pid) && pid !== process.pid && !processAlive(pid);
 	});
 
 	await Promise.all(stale.map((ns) => removeNamespace(ns, 1000)));

@@ -16,11 +16,11 @@ import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import type { StatsSnapshot, TransportStats } from '../../lib/client/api.js';
-import { buildClient, missingPrerequisite } from '../e2e/helpers/harness.js';
-import { describeInbound, describeOutbound, inboundWindows, outboundWindows, transportRates, type InboundWindow } from '../e2e/helpers/metrics.js';
+import { buildClient, missingPrerequisite, waitFor } from '../e2e/helpers/harness.js';
+import { describeInbound, describeOutbound, inboundWindows, outboundWindows, sampleWindow, transportRates, type InboundWindow } from '../e2e/helpers/metrics.js';
 import { netnsUnavailable, removeLeftovers } from '../helpers/netns.js';
 import { Lab, SERVER_IP, type Network, type NetworkOptions } from './helpers/lab.js';
-import { NetPeer, rtpDelta, sampleWindow, until, type RtpCounters } from './helpers/peer.js';
+import { NetPeer, rtpDelta, type RtpCounters } from './helpers/peer.js';
 
 const test = anyTest as TestFn<{ clientDir: string }>;
 const unavailable = netnsUnavailable() ?? missingPrerequisite();
@@ -76,7 +76,7 @@ async function startCall(lab: Lab, specs: PeerSpec[]): Promise<NetPeer[]> {
 
 	for (const [i, spec] of specs.entries()) {
 		const launch = () =>
-			NetPeer.launch({ ...spec, origin: lab.origin, serverUrl: lab.serverUrl, room: roomId || 'create', fakeFps: spec.fps }).then((p) => lab.track(p));
+			NetPeer.launch({ ...spec, clientOrigin: lab.origin, serverUrl: lab.serverUrl, room: roomId || 'create', fakeFps: spec.fps }).then((p) => lab.track(p));
 
 		if (i === 0) {
 			const first = await launch();
@@ -99,7 +99,7 @@ async function mediaFlowing(peers: NetPeer[], timeout = 45_000): Promise<void> {
 
 	await Promise.all(
 		peers.map((peer) =>
-			until(
+			waitFor(
 				async () => {
 					peer.assertAlive(await peer.state());
 

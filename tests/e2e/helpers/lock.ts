@@ -7,18 +7,9 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { processAlive } from '../../helpers/process.js';
 
 const LOCK_DIR = path.join(os.tmpdir(), 'vcall-e2e.lock');
-
-function alive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-
-		return true;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code === 'EPERM';
-	}
-}
 
 /** Waits for the machine-wide E2E lock; returns how long it waited (ms) and a release function. */
 export async function acquireE2eLock(timeoutMs = 15 * 60_000): Promise<{ waitedMs: number; release: () => Promise<void> }> {
@@ -36,7 +27,7 @@ export async function acquireE2eLock(timeoutMs = 15 * 60_000): Promise<{ waitedM
 			const holder = Number.parseInt(await readFile(owner, 'utf8').catch(() => ''), 10);
 
 			// A holder that is gone (or never wrote its pid within a few seconds) leaves the lock free.
-			if ((Number.isInteger(holder) && !alive(holder)) || (!holder && Date.now() - started > 5000)) {
+			if ((Number.isInteger(holder) && !processAlive(holder)) || (!holder && Date.now() - started > 5000)) {
 				await rm(LOCK_DIR, { recursive: true, force: true });
 				continue;
 			}

@@ -5,12 +5,28 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { InboundStats, OutboundStats, StatsSnapshot } from '../../../lib/client/api.js';
-import type { BrowserPeer } from './harness.js';
 
 export type Samples = Map<string, StatsSnapshot[]>;
 
+/** A page with the client (an E2E BrowserPeer, a network test's NetPeer). */
+export interface StatsSource {
+	name: string;
+	stats(): Promise<StatsSnapshot>;
+}
+
+/** One snapshot of every peer, taken together (a page that fails to answer is left out this time). */
+async function sampleOnce(peers: StatsSource[], samples: Samples): Promise<void> {
+	const snapshots = await Promise.all(peers.map((p) => p.stats().catch(() => undefined)));
+
+	peers.forEach((p, i) => {
+		const snapshot = snapshots[i];
+
+		if (snapshot) samples.get(p.name)?.push(snapshot);
+	});
+}
+
 /** Samples every peer's stats every intervalMs for `seconds` (first sample at once: seconds/interval + 1 samples). */
-export async function sampleWindow(peers: BrowserPeer[], seconds: number, intervalMs = 1000): Promise<Samples> {
+export async function sampleWindow(peers: StatsSource[], seconds: number, intervalMs = 1000): Promise<Samples> {
 	const samples: Samples = new Map(peers.map((p) => [p.name, []]));
 	const ticks = Math.round((seconds * 1000) / intervalMs);
 	const started = Date.now();
@@ -20,13 +36,7 @@ export async function sampleWindow(peers: BrowserPeer[], seconds: number, interv
 
 		if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
 
-		const snapshots = await Promise.all(peers.map((p) => p.stats().catch(() => undefined)));
-
-		peers.forEach((p, i) => {
-			const snapshot = snapshots[i];
-
-			if (snapshot) samples.get(p.name)?.push(snapshot);
-		});
+		await sampleOnce(peers, samples);
 	}
 
 	return samples;
@@ -41,19 +51,13 @@ export interface Sampler {
 }
 
 /** Samples until stop() is called (for windows that span an event). */
-export function startSampling(peers: BrowserPeer[], intervalMs = 500): Sampler {
+export function startSampling(peers: StatsSource[], intervalMs = 500): Sampler {
 	const samples: Samples = new Map(peers.map((p) => [p.name, []]));
 	let running = true;
 	const loop = (async () => {
 		while (running) {
 			const tick = Date.now();
-			const snapshots = await Promise.all(peers.map((p) => p.stats().catch(() => undefined)));
-
-			peers.forEach((p, i) => {
-				const snapshot = snapshots[i];
-
-				if (snapshot) samples.get(p.name)?.push(snapshot);
-			});
+			await sampleOnce(peers, samples);
 			const wait = intervalMs - (Date.now() - tick);
 
 			if (running && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

@@ -10,24 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { ClientState, StatsSnapshot } from '../../../lib/client/api.js';
-import { chromiumArgs } from '../../e2e/helpers/harness.js';
+import { chromiumArgs, clientUrl, Fatal, waitFor, type PeerOptions } from '../../e2e/helpers/harness.js';
 import type { Network } from './lab.js';
 
-export interface NetPeerOptions {
-	name: string;
+export interface NetPeerOptions extends PeerOptions {
+	/** The client namespace the browser runs in. */
 	network: Network;
-	/** The static origin serving the client. */
-	origin: string;
-	serverUrl: string;
-	/** A room id, or 'create'. */
-	room: string;
-	width?: number;
-	height?: number;
-	fps?: number;
-	/** Frame rate of Chromium's fake camera. */
-	fakeFps?: number;
-	/** Ask the server for ICE over TCP only (client parameter tcp=1). */
-	tcp?: boolean;
 }
 
 /** Sums of the raw RTP counters of all the page's peer connections, per direction and kind. */
@@ -120,7 +108,7 @@ export class NetPeer {
 				executablePath: options.network.chromium,
 				headless: true,
 				timeout: 60_000,
-				args: [...chromiumArgs(options.fakeFps ?? options.fps ?? 30), `--unsafely-treat-insecure-origin-as-secure=${options.origin}`],
+				args: [...chromiumArgs(options.fakeFps ?? options.fps ?? 30), `--unsafely-treat-insecure-origin-as-secure=${options.clientOrigin}`],
 				viewport: { width: 960, height: 720 }
 			});
 		} catch (error) {
@@ -130,19 +118,9 @@ export class NetPeer {
 
 		const page = context.pages()[0] ?? (await context.newPage());
 		const peer = new NetPeer(options.name, options.network, context, page, userDataDir);
-		const params = new URLSearchParams({
-			server: options.serverUrl,
-			room: options.room,
-			name: options.name,
-			w: String(options.width ?? 640),
-			h: String(options.height ?? 480),
-			fps: String(options.fps ?? 30),
-			...(options.tcp ? { tcp: '1' } : {})
-		});
-
 		try {
 			await context.addInitScript(TRACK_PEER_CONNECTIONS);
-			await page.goto(`${options.origin}/?${params.toString()}`, { timeout: 60_000 });
+			await page.goto(clientUrl(options), { timeout: 60_000 });
 		} catch (error) {
 			await peer.close();
 			throw error;
@@ -165,7 +143,7 @@ export class NetPeer {
 
 	/** Waits for phase 'joined'; fails at once on 'failed' or 'closed'. */
 	async joined(timeout = 45_000): Promise<ClientState> {
-		return until(
+		return waitFor(
 			async () => {
 				const state = await this.state();
 
@@ -177,9 +155,9 @@ export class NetPeer {
 		);
 	}
 
-	/** Throws if the call is over for this page (phase 'failed' or 'closed'). */
+	/** Throws Fatal (ends any waitFor) if the call is over for this page (phase 'failed' or 'closed'). */
 	assertAlive(state: ClientState): void {
-		if (state.phase === 'failed' || state.phase === 'closed') throw new Error(`${this.name}: ${state.phase}: ${state.errors.join('; ')}`);
+		if (state.phase === 'failed' || state.phase === 'closed') throw new Fatal(`${this.name}: ${state.phase}: ${state.errors.join('; ')}`);
 	}
 
 	async close(): Promise<void> {
@@ -188,49 +166,6 @@ export class NetPeer {
 		await this.context.close().catch(() => undefined);
 		await rm(this.#userDataDir, { recursive: true, force: true }).catch(() => undefined);
 	}
-}
-
-/**
- * Polls until probe returns a value (not undefined/false), with a deadline.
- * Unlike the E2E waitFor, an error thrown by the probe ends the wait at once:
- * a call that failed is not waited on until the deadline.
- */
-export async function until<T>(
-	probe: () => Promise<T | undefined | false>,
-	{ timeout, interval = 500, what }: { timeout: number; interval?: number; what: string }
-): Promise<T> {
-	const deadline = Date.now() + timeout;
-
-	for (;;) {
-		const value = await probe();
-
-		if (value !== undefined && value !== false) return value;
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, interval));
-	}
-}
-
-/** Samples every peer's stats every intervalMs for `seconds` (seconds/interval + 1 samples per peer). */
-export async function sampleWindow(peers: NetPeer[], seconds: number, intervalMs = 1000): Promise<Map<string, StatsSnapshot[]>> {
-	const samples = new Map<string, StatsSnapshot[]>(peers.map((p) => [p.name, []]));
-	const ticks = Math.round((seconds * 1000) / intervalMs);
-	const started = Date.now();
-
-	for (let tick = 0; tick <= ticks; tick++) {
-		const due = started + tick * intervalMs;
-
-		if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-
-		const snapshots = await Promise.all(peers.map((p) => p.stats().catch(() => undefined)));
-
-		peers.forEach((p, i) => {
-			const snapshot = snapshots[i];
-
-			if (snapshot) samples.get(p.name)?.push(snapshot);
-		});
-	}
-
-	return samples;
 }
 
 /** Counter differences (end - start); undefined where the browser does not report the field. */
