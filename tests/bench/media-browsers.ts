@@ -9,7 +9,7 @@
 
 import os from 'node:os';
 import { sampleServer, cpuBetween, childPids } from './lib/proc.js';
-import type { BenchContext, Section } from './lib/section.js';
+import type { BenchContext, Goal, Section } from './lib/section.js';
 import { sleep } from './lib/stats.js';
 import type { Table } from './lib/table.js';
 
@@ -34,23 +34,33 @@ interface BrowserPeerLike {
 interface CallLike {
 	process: { pid: number; workerPids: number[] } | undefined;
 	listenerKind: string;
-	addPeers(names: string[], media: Record<string, unknown>): Promise<BrowserPeerLike[]>;
+	addPeers(names: string[], media: Record<string, unknown>, options?: { joinTimeout?: number; oneByOne?: boolean }): Promise<BrowserPeerLike[]>;
 	mediaFlowing(peers: BrowserPeerLike[], options: { timeout: number }): Promise<void>;
 	close(): Promise<void>;
 }
 
 interface CallModule {
 	ClientSite: { start(): Promise<{ close(): Promise<void> }> };
-	Call: { start(site: unknown, options: { serverProcess: boolean; server?: Record<string, unknown> }): Promise<CallLike> };
+	Call: { start(site: unknown, options: { serverProcess: boolean; sharedBrowser?: boolean; server?: Record<string, unknown> }): Promise<CallLike> };
 }
 
 interface MetricsModule {
 	sampleWindow(peers: BrowserPeerLike[], seconds: number, intervalMs?: number): Promise<Map<string, unknown[]>>;
 	inboundWindows(receiver: string, samples: unknown[]): InboundWindow[];
+	transportRates(samples: unknown[]): { sendKbps: number; recvKbps: number };
+}
+
+/** A room to measure: its size and what every browser captures. */
+interface Scenario {
+	peers: number;
+	width: number;
+	height: number;
+	fps: number;
 }
 
 interface RoomResult {
 	peers: number;
+	capture: string;
 	streams: number;
 	flowingSeconds: number;
 	windowSeconds: number;
@@ -60,7 +70,20 @@ interface RoomResult {
 	videoKbps: Range;
 	lossPct: number;
 	freezes: number;
+	/** Per browser, over the window: what it sent and received (transport bytes, all streams). */
+	sendKbps: Range;
+	recvKbps: Range;
 	loadAverage: number;
+}
+
+function rangeText(r: Range): string {
+	return `${r.avg.toFixed(0)} (${r.min.toFixed(0)}-${r.max.toFixed(0)})`;
+}
+
+function rangeOf(values: number[]): Range {
+	return values.length
+		? { min: Math.min(...values), avg: values.reduce((a, b) => a + b, 0) / values.length, max: Math.max(...values) }
+		: { min: Number.NaN, avg: Number.NaN, max: Number.NaN };
 }
 
 export async function runBrowserMedia(ctx: BenchContext, harness: string): Promise<Section> {
@@ -68,17 +91,29 @@ export async function runBrowserMedia(ctx: BenchContext, harness: string): Promi
 	const helpers = new URL('../e2e/helpers/', import.meta.url);
 	const callModule = (await import(new URL('call.js', helpers).href)) as CallModule;
 	const metrics = (await import(new URL('metrics.js', helpers).href)) as MetricsModule;
-	const sizes = ctx.quick ? [2, 4] : [2, 4, 7];
+	// The brief's call: 640x480 at 30 fps from every peer. Seven Chromiums encoding
+	// and decoding that saturate 2 cores, so the same room also runs at 320x240 and
+	// 15 fps, where the browsers keep up and the server's share is clearer.
+	const scenarios: Scenario[] = ctx.quick
+		? [{ peers: 2, width: 640, height: 480, fps: 30 }, { peers: 4, width: 320, height: 240, fps: 15 }]
+		: [
+				{ peers: 2, width: 640, height: 480, fps: 30 },
+				{ peers: 7, width: 640, height: 480, fps: 30 },
+				{ peers: 7, width: 320, height: 240, fps: 15 }
+			];
 	const windowSeconds = ctx.quick ? 10 : 20;
-	const media = { width: 320, height: 240, fps: 15, fakeFps: 15 };
 	const site = await callModule.ClientSite.start();
 	const results: RoomResult[] = [];
 	let listener = '?';
 
 	ctx.log(`media: client built; harness ${harness}`);
 	try {
-		for (const size of sizes) {
-			const call = await callModule.Call.start(site, { serverProcess: true });
+		for (const scenario of scenarios) {
+			const size = scenario.peers;
+			const media = { width: scenario.width, height: scenario.height, fps: scenario.fps, fakeFps: scenario.fps, audioProcessing: false, tile: 160, figuresMs: 0 };
+			const capture = `${scenario.width}x${scenario.height}@${scenario.fps}`;
+			// All peers in one Chromium (isolated contexts) where there are many: fewer browser processes on 2 cores.
+			const call = await callModule.Call.start(site, { serverProcess: true, sharedBrowser: size > 2 });
 
 			try {
 				const server = call.process;
@@ -89,7 +124,8 @@ export async function runBrowserMedia(ctx: BenchContext, harness: string): Promi
 				const joinStarted = performance.now();
 				const peers = await call.addPeers(
 					Array.from({ length: size }, (_, i) => `peer${i + 1}`),
-					media
+					media,
+					{ joinTimeout: 90_000, oneByOne: true }
 				);
 
 				await call.mediaFlowing(peers, { timeout: 90_000 });
@@ -106,9 +142,11 @@ export async function runBrowserMedia(ctx: BenchContext, harness: string): Promi
 				const windows = peers.flatMap((p) => metrics.inboundWindows(p.name, samples.get(p.name) ?? []));
 				const video = windows.filter((w) => w.kind === 'video');
 				const avg = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN);
+				const rates = peers.map((p) => metrics.transportRates(samples.get(p.name) ?? []));
 
 				results.push({
 					peers: size,
+					capture,
 					streams: windows.length,
 					flowingSeconds,
 					windowSeconds: seconds,
@@ -118,9 +156,11 @@ export async function runBrowserMedia(ctx: BenchContext, harness: string): Promi
 					videoKbps: { min: Math.min(...video.map((w) => w.kbps.avg)), avg: avg(video.map((w) => w.kbps.avg)), max: Math.max(...video.map((w) => w.kbps.avg)) },
 					lossPct: avg(windows.map((w) => w.lossPct)),
 					freezes: windows.reduce((sum, w) => sum + w.freezes, 0),
+					sendKbps: rangeOf(rates.map((r) => r.sendKbps)),
+					recvKbps: rangeOf(rates.map((r) => r.recvKbps)),
 					loadAverage: os.loadavg()[0] ?? Number.NaN
 				});
-				ctx.log(`media: ${size} browsers: ${windows.length} streams, server CPU node ${results.at(-1)!.serverCpu.node.toFixed(1)} % + workers ${results.at(-1)!.serverCpu.workers.toFixed(1)} % (workers: ${childPids(server.pid).length})`);
+				ctx.log(`media: ${size} browsers at ${capture}: ${windows.length} streams, send ${rangeText(results.at(-1)!.sendKbps)} kbit/s, receive ${rangeText(results.at(-1)!.recvKbps)} kbit/s per peer, server CPU node ${results.at(-1)!.serverCpu.node.toFixed(1)} % + workers ${results.at(-1)!.serverCpu.workers.toFixed(1)} % (workers: ${childPids(server.pid).length})`);
 			} finally {
 				await call.close();
 			}
@@ -129,29 +169,51 @@ export async function runBrowserMedia(ctx: BenchContext, harness: string): Promi
 		await site.close();
 	}
 
+	const cores = os.availableParallelism();
+	const serverPct = (r: RoomResult) => r.serverCpu.node + r.serverCpu.workers;
 	const tables: Table[] = [
 		{
-			title: `Media forwarding, headless Chromium peers in one room (320x240 at 15 fps fake camera + fake microphone), ${listener} listener`,
-			headers: ['browsers', 'streams received', 'join->flowing s', 'forwarded kbps', 'server node CPU %', 'workers CPU %', 'CPU % per stream', 'video fps avg (min)', 'video kbps avg', 'loss %', 'freezes', 'load avg'],
+			title: `Media forwarding, headless Chromium peers in one room (fake camera + fake microphone), ${listener} listener`,
+			headers: ['browsers', 'capture', 'streams received', 'join->flowing s', 'server CPU % of a core (node + workers)', 'server CPU % of the machine', 'CPU % per stream', 'send kbps per peer avg (min-max)', 'receive kbps per peer avg (min-max)', 'video fps avg (min)', 'loss %', 'freezes', 'load avg'],
 			rows: results.map((r) => [
 				r.peers,
+				r.capture,
 				r.streams,
 				r.flowingSeconds,
-				r.forwardedKbps,
-				r.serverCpu.node,
-				r.serverCpu.workers,
-				(r.serverCpu.node + r.serverCpu.workers) / Math.max(1, r.streams),
+				`${serverPct(r).toFixed(1)} (${r.serverCpu.node.toFixed(1)} + ${r.serverCpu.workers.toFixed(1)})`,
+				serverPct(r) / cores,
+				serverPct(r) / Math.max(1, r.streams),
+				rangeText(r.sendKbps),
+				rangeText(r.recvKbps),
 				`${r.videoFps.avg.toFixed(1)} (${r.videoFps.min.toFixed(1)})`,
-				r.videoKbps.avg,
 				r.lossPct,
 				r.freezes,
 				r.loadAverage
 			]),
 			notes: [
-				`  Window ${windowSeconds} s after all streams flowed. The browsers share the machine's ${os.availableParallelism()} cores with the server: fps and loss reflect the browsers' CPU as much as the server.`
+				`  Window ${windowSeconds} s after all streams flowed; send/receive = each browser's transport bytes (audio + video + RTCP) over the window.`,
+				`  The browsers share the machine's ${cores} cores with the server: fps, bitrates and loss reflect the browsers' CPU as much as the server (Chromium lowers resolution and bitrate when its encoder is starved).`
 			]
 		}
 	];
+	const seven = results.find((r) => r.peers === 7 && r.capture.startsWith('640x480'));
+	const goals: Goal[] = seven
+		? [
+				{
+					goal: `server CPU (Node + workers), 7 browsers sending 640x480 (${listener})`,
+					target: '< 70 % of the machine',
+					measured: `${(serverPct(seven) / cores).toFixed(1)} % of the machine (${serverPct(seven).toFixed(1)} % of one core)`,
+					met: serverPct(seven) / cores < 70
+				},
+				{
+					goal: 'bitrate per peer in a 7-peer 640x480 room (informational: the browsers set it)',
+					target: 'about 1-2 Mbit/s sent',
+					measured: `send ${rangeText(seven.sendKbps)} kbit/s, receive ${rangeText(seven.recvKbps)} kbit/s per peer`,
+					met: undefined,
+					note: 'the SFU forwards what it gets; each browser\'s bandwidth estimate and (on this 2-core box) its encoder\'s CPU decide the rate'
+				}
+			]
+		: [];
 
 	return {
 		name: 'media',
@@ -159,7 +221,7 @@ export async function runBrowserMedia(ctx: BenchContext, harness: string): Promi
 		date: new Date().toISOString(),
 		seconds: (performance.now() - started) / 1000,
 		tables,
-		goals: [],
+		goals,
 		plots: [],
 		data: results
 	};
