@@ -49,17 +49,19 @@ class RawClient {
 		if (seen) return Promise.resolve(seen);
 
 		return new Promise((resolve, reject) => {
+			const onClose = () => reject(new Error('closed before the expected message'));
 			const onMessage = () => {
 				const found = this.messages.find(match);
 
 				if (found) {
 					this.ws.off('message', onMessage);
+					this.ws.off('close', onClose);
 					resolve(found);
 				}
 			};
 
 			this.ws.on('message', onMessage);
-			this.ws.once('close', () => reject(new Error('closed before the expected message')));
+			this.ws.once('close', onClose);
 		});
 	}
 }

@@ -431,6 +431,24 @@ for (const kind of kinds) {
 		t.is(server.closes.length, 1);
 	});
 
+	test(`${kind}: messages sent in the tick the listener closes still arrive, in order`, async (t) => {
+		const s = await start(t, kind);
+		const ws = await connect(`ws://${HOST}:${s.port}/`);
+		const server = await s.connections.next();
+		const received: string[] = [];
+
+		ws.on('message', (data: Buffer) => received.push(data.toString('utf8')));
+
+		const clientClosed = closedEvent(ws);
+
+		// As at shutdown: roomClosed to every peer, then every socket dropped.
+		t.true(server.conn.send('one'));
+		t.true(server.conn.send('two'));
+		await s.listener.close();
+		await clientClosed;
+		t.deepEqual(received, ['one', 'two']);
+	});
+
 	test(`${kind}: oversize message closes the connection`, async (t) => {
 		const s = await start(t, kind);
 		const ws = await connect(`ws://${HOST}:${s.port}/`);

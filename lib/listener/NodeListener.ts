@@ -130,14 +130,9 @@ class NodeConnection implements WsConnection {
 		// Responses produced in the same tick (a client's pipelined requests,
 		// a room's notifications) leave in one write instead of one each.
 		if (!this.#corked && this.#socket) {
-			const socket = this.#socket;
-
 			this.#corked = true;
-			socket.cork();
-			process.nextTick(() => {
-				this.#corked = false;
-				socket.uncork();
-			});
+			this.#socket.cork();
+			process.nextTick(() => this.#flush());
 		}
 		this.#ws.send(text);
 
@@ -164,9 +159,17 @@ class NodeConnection implements WsConnection {
 		this.#ws.ping();
 	}
 
-	/** Drops the TCP connection without a closing handshake. */
+	/** Drops the TCP connection without a closing handshake (what was sent before still goes out). */
 	terminate(): void {
+		this.#flush();
 		this.#ws.terminate();
+	}
+
+	/** Hands what is corked to the kernel; destroying a corked socket would drop it. */
+	#flush(): void {
+		if (!this.#corked) return;
+		this.#corked = false;
+		this.#socket?.uncork();
 	}
 
 	#onMessage(data: RawData, isBinary: boolean): void {
