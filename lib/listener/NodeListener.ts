@@ -93,10 +93,10 @@ class NodeConnection implements WsConnection {
 	/** Answered the last ping (or sent anything) since the previous heartbeat. */
 	#alive = true;
 	/** The TCP socket under ws (the one handed to handleUpgrade), corked until the next tick while sending. */
-	readonly #socket: Duplex | undefined;
+	readonly #socket: Duplex;
 	#corked = false;
 
-	constructor(ws: WebSocket, remoteAddress: string, socket?: Duplex) {
+	constructor(ws: WebSocket, remoteAddress: string, socket: Duplex) {
 		this.#ws = ws;
 		this.#socket = socket;
 		this.remoteAddress = remoteAddress;
@@ -122,14 +122,14 @@ class NodeConnection implements WsConnection {
 		// ws buffers without limit; mirror uWS's maxBackpressure + closeOnBackpressureLimit.
 		if (this.#ws.bufferedAmount > MAX_BUFFERED_BYTES) {
 			debug('send buffer over %d bytes, terminating [address:%s]', MAX_BUFFERED_BYTES, this.remoteAddress);
-			this.#ws.terminate();
+			this.terminate();
 
 			return false;
 		}
 
 		// Responses produced in the same tick (a client's pipelined requests,
 		// a room's notifications) leave in one write instead of one each.
-		if (!this.#corked && this.#socket) {
+		if (!this.#corked) {
 			this.#corked = true;
 			this.#socket.cork();
 			process.nextTick(() => this.#flush());
@@ -150,7 +150,7 @@ class NodeConnection implements WsConnection {
 
 		if (!this.#alive) {
 			debug('no pong since last ping, terminating [address:%s]', this.remoteAddress);
-			this.#ws.terminate();
+			this.terminate();
 
 			return;
 		}
@@ -169,7 +169,7 @@ class NodeConnection implements WsConnection {
 	#flush(): void {
 		if (!this.#corked) return;
 		this.#corked = false;
-		this.#socket?.uncork();
+		this.#socket.uncork();
 	}
 
 	#onMessage(data: RawData, isBinary: boolean): void {
