@@ -44,10 +44,6 @@ export class RequestError extends Error {
 	}
 }
 
-export function badRequest(message: string): RequestError {
-	return new RequestError(ErrorCode.BAD_REQUEST, message);
-}
-
 export function notFound(message: string): RequestError {
 	return new RequestError(ErrorCode.NOT_FOUND, message);
 }
