@@ -203,8 +203,8 @@ export class CallClient extends EventTarget {
 	#mediaReady = deferred<void>();
 	/** Producers being consumed right now (not yet a consumer). */
 	readonly #consuming = new Set<string>();
-	/** Rejects the requests in flight when the WebSocket drops (protoo-client would wait ~20 s for a timeout). */
-	#connectionLost = deferred<never>();
+	/** Rejecters of the requests in flight, called when the WebSocket drops (protoo-client would wait ~20 s for a timeout). */
+	readonly #inFlight = new Set<(error: Error) => void>();
 	/** Camera and microphone tracks, kept across a fresh re-join. */
 	readonly #localTracks = new Map<Source, MediaStreamTrack>();
 	#screenTrack: MediaStreamTrack | undefined;
@@ -212,7 +212,6 @@ export class CallClient extends EventTarget {
 	constructor(options: CallOptions) {
 		super();
 		this.options = options;
-		this.#connectionLost.promise.catch(() => undefined);
 	}
 
 	// ---- Reading state ----
@@ -365,9 +364,8 @@ export class CallClient extends EventTarget {
 	#onDisconnected(): void {
 		this.#disconnects++;
 		this.#connection = 'disconnected';
-		this.#connectionLost.reject(new Error('connection lost'));
-		this.#connectionLost = deferred<never>();
-		this.#connectionLost.promise.catch(() => undefined);
+		for (const reject of this.#inFlight) reject(new Error('connection lost'));
+		this.#inFlight.clear();
 		this.#closeGate();
 		this.#log('disconnected');
 		this.#changed();
@@ -410,9 +408,12 @@ export class CallClient extends EventTarget {
 		for (const info of response.peers) this.#addPeer(info.peerId, info.metadata);
 		for (const info of response.peers) for (const producer of info.producers) this.#addRemoteProducer(producer);
 
-		// Send first, then receive: the consumers wait for #mediaReady.
-		await this.#produceLocalMedia();
-		this.#mediaReady.resolve();
+		// Send first, then receive: the consumers wait for #mediaReady (also when the camera is refused).
+		try {
+			await this.#produceLocalMedia();
+		} finally {
+			this.#mediaReady.resolve();
+		}
 		this.#setPhase('joined');
 	}
 
@@ -461,7 +462,8 @@ export class CallClient extends EventTarget {
 		// Transports: restart ICE on those the server still has.
 		const serverTransports = new Set(response.transports.map((t) => t.transportId));
 
-		for (const entry of this.#transports.values()) {
+		// Over a copy: a lost transport is replaced in the map while we go.
+		for (const entry of [...this.#transports.values()]) {
 			if (serverTransports.has(entry.transport.id)) await this.#restartIce(entry);
 			else {
 				this.#log('transportLost', { direction: entry.direction });
@@ -474,7 +476,7 @@ export class CallClient extends EventTarget {
 		// Own producers the server no longer has (their transport was replaced) are produced again.
 		const serverProducers = new Set(response.producers.map((p) => p.producerId));
 
-		for (const [id, entry] of this.#producers) {
+		for (const [id, entry] of [...this.#producers]) {
 			if (serverProducers.has(id)) continue;
 			this.#log('producerLost', { source: entry.source });
 			entry.producer.close();
@@ -775,14 +777,22 @@ export class CallClient extends EventTarget {
 		}
 
 		const source = sourceOf(data.metadata, data.kind);
-		const consumer = await transport.consume({
-			id: data.consumerId,
-			producerId: data.producerId,
-			kind: data.kind,
-			rtpParameters: data.rtpParameters as ms.RtpParameters,
-			streamId: `${data.peerId}-${source}`,
-			appData: { peerId: data.peerId, source }
-		});
+		let consumer: ms.Consumer;
+
+		try {
+			consumer = await transport.consume({
+				id: data.consumerId,
+				producerId: data.producerId,
+				kind: data.kind,
+				rtpParameters: data.rtpParameters as ms.RtpParameters,
+				streamId: `${data.peerId}-${source}`,
+				appData: { peerId: data.peerId, source }
+			});
+		} catch (error) {
+			// The server's consumer would stay paused there until we leave: free it.
+			void this.#request('closeConsumer', { roomId: this.#roomId, consumerId: data.consumerId }).catch(() => undefined);
+			throw error;
+		}
 		const entry: ConsumerEntry = { consumer, peerId: data.peerId, source, producerPaused: data.producerPaused };
 
 		this.#consumers.set(consumer.id, entry);
@@ -938,7 +948,15 @@ export class CallClient extends EventTarget {
 		// protoo-client would send into a dead socket and wait ~20 s for the timeout.
 		if (!peer?.connected) throw Object.assign(new Error(`${method}: not connected`), { code: 0 });
 
-		return (await Promise.race([peer.request(method, data), this.#connectionLost.promise])) as T;
+		let lost!: (error: Error) => void;
+		const dropped = new Promise<never>((_, reject) => (lost = reject));
+
+		this.#inFlight.add(lost);
+		try {
+			return (await Promise.race([peer.request(method, data), dropped])) as T;
+		} finally {
+			this.#inFlight.delete(lost);
+		}
 	}
 
 	/** Runs `task` after the queued ones; a failure of a `fatal` task (join, rejoin) fails the call. */
