@@ -93,19 +93,22 @@ export interface ServerSample {
 	workersRss: number;
 	nodeFds: number;
 	workersFds: number;
-	workerPids: number[];
+	/** CPU seconds of each mediasoup-worker child, by pid. */
+	workerCpu: Map<number, number>;
 	/** Busy CPU seconds of the whole machine (all processes). */
 	machineBusy: number;
 }
 
 export function sampleServer(pid: number): ServerSample {
 	const workerPids = childPids(pid).filter((child) => processName(child).startsWith('mediasoup-work'));
+	const workerCpu = new Map<number, number>();
 	let workersCpu = 0;
 	let workersRss = 0;
 	let workersFds = 0;
 
 	for (const worker of workerPids) {
-		workersCpu += cpuSeconds(worker);
+		workerCpu.set(worker, cpuSeconds(worker));
+		workersCpu += workerCpu.get(worker)!;
 		workersRss += rssBytes(worker);
 		workersFds += fdCount(worker);
 	}
@@ -118,18 +121,25 @@ export function sampleServer(pid: number): ServerSample {
 		workersRss,
 		nodeFds: fdCount(pid),
 		workersFds,
-		workerPids,
+		workerCpu,
 		machineBusy: machineBusySeconds()
 	};
 }
 
 /**
- * CPU seconds used between two samples. Worker CPU is summed per pid so a
- * worker replaced in between does not count negative.
+ * CPU seconds used between two samples. Worker CPU is taken per pid, over the
+ * workers present in both (a worker replaced in between is left out).
  */
 export function cpuBetween(a: ServerSample, b: ServerSample): { node: number; workers: number; total: number; machine: number } {
 	const node = b.nodeCpu - a.nodeCpu;
-	const workers = b.workersCpu - a.workersCpu;
+	let workers = 0;
+
+	// Only workers alive at both samples: a replaced one's whole CPU would otherwise count negative.
+	for (const [pid, cpu] of b.workerCpu) {
+		const before = a.workerCpu.get(pid);
+
+		if (before !== undefined) workers += cpu - before;
+	}
 
 	return { node, workers, total: node + workers, machine: b.machineBusy - a.machineBusy };
 }

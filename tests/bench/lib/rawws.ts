@@ -152,6 +152,9 @@ export class RawProtooClient {
 
 	/** A request awaited as a promise (setup, not the measured hot path). */
 	request(method: string, data: unknown = {}): Promise<any> {
+		// The close handler has already rejected what was pending: this one would wait forever.
+		if (this.#closed) return Promise.reject(new Error('connection closed'));
+
 		const id = this.#nextId++;
 
 		return new Promise((resolve, reject) => {

@@ -65,7 +65,11 @@ export class BenchServer {
 
 		const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 		const ready = await new Promise<ReadyMessage>((resolve, reject) => {
-			const timer = setTimeout(() => reject(new Error(`bench server did not start in 30 s (log: ${logFile})`)), 30_000);
+			const timer = setTimeout(() => {
+				// Left running, it and its workers would take the CPUs from every later benchmark.
+				child.kill('SIGKILL');
+				reject(new Error(`bench server did not start in 30 s (log: ${logFile})`));
+			}, 30_000);
 
 			child.once('message', (message) => {
 				clearTimeout(timer);

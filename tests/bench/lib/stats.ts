@@ -1,10 +1,7 @@
 // Small statistics: percentiles, summaries, least-squares lines.
 
-/** Nearest-rank percentile of unsorted values (p in 0..100); NaN for none. */
-export function percentile(values: readonly number[], p: number): number {
-	if (values.length === 0) return Number.NaN;
-
-	const sorted = [...values].sort((a, b) => a - b);
+/** Nearest-rank percentile of sorted, non-empty values (p in 0..100). */
+function nearestRank(sorted: readonly number[], p: number): number {
 	const rank = Math.ceil((p / 100) * sorted.length);
 
 	return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
@@ -23,7 +20,7 @@ export function summarize(values: readonly number[]): Summary {
 	if (values.length === 0) return { count: 0, mean: Number.NaN, p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN };
 
 	const sorted = [...values].sort((a, b) => a - b);
-	const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+	const at = (p: number) => nearestRank(sorted, p);
 
 	return {
 		count: sorted.length,
@@ -117,14 +114,6 @@ export function linearRegression(points: readonly (readonly [number, number])[])
 	const slope = sxx === 0 ? Number.NaN : sxy / sxx;
 
 	return { slope, intercept: my - slope * mx, r2: syy === 0 || sxx === 0 ? 1 : (sxy * sxy) / (sxx * syy) };
-}
-
-export function round(value: number, digits = 1): number {
-	if (!Number.isFinite(value)) return value;
-
-	const factor = 10 ** digits;
-
-	return Math.round(value * factor) / factor;
 }
 
 export function mb(bytes: number): number {
