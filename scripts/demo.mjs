@@ -87,7 +87,15 @@ async function handle(req, res) {
 		return;
 	}
 
-	const relative = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+	let relative;
+
+	try {
+		relative = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+	} catch {
+		// A malformed escape (e.g. /%E0) must not take the demo down.
+		res.writeHead(400).end();
+		return;
+	}
 	const file = path.resolve(dir, `.${relative}`);
 
 	if (!file.startsWith(dir + path.sep)) {

@@ -44,6 +44,8 @@ test.after.always(async (t) => {
 	const machine = startMachineMeter();
 	const sampling = startSampling(survivors, 500);
 
+	t.teardown(() => sampling.stop());
+
 	await sampling.extend(3000); // 3 s of window before the crash
 
 	const crashAt = Date.now();

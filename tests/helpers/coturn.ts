@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './process.js';
 
 const EXAMPLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../systemd/coturn.conf.example');
 /** Printed by turnserver once it listens and can allocate relays. */
@@ -74,13 +75,6 @@ export class Coturn {
 	}
 
 	stop(): Promise<void> {
-		if (this.#child.exitCode !== null || this.#child.signalCode !== null) return Promise.resolve();
-
-		const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-
-		this.#child.kill('SIGTERM');
-		const timer = setTimeout(() => this.#child.kill('SIGKILL'), 3000);
-
-		return exited.finally(() => clearTimeout(timer));
+		return stopChild(this.#child, 3000);
 	}
 }

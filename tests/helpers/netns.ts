@@ -12,7 +12,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { processAlive } from './process.js';
+import { processAlive, stopChild } from './process.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -283,16 +283,3 @@ export class Sandbox {
 }
 
 /** SIGTERM, then SIGKILL after graceMs; resolves once the process has exited. */
-export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
-	if (child.exitCode !== null || child.signalCode !== null) return;
-
-	await new Promise<void>((resolve) => {
-		const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-
-		child.once('exit', () => {
-			clearTimeout(timer);
-			resolve();
-		});
-		child.kill('SIGTERM');
-	});
-}

@@ -203,7 +203,8 @@ export class Call {
 
 	async close(): Promise<void> {
 		await Promise.all(this.peers.map((p) => p.close()));
-		if (this.#browser) await (await this.#browser).close().catch(() => undefined);
+		// A browser that failed to launch must not keep the server below from stopping.
+		await this.#browser?.then((browser) => browser.close()).catch(() => undefined);
 		if (this.server) await this.server.shutdown('test over');
 		if (this.process) await this.process.stop();
 	}

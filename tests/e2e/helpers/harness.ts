@@ -87,7 +87,14 @@ export interface StaticServer {
 export function staticHandler(dir: string): http.RequestListener {
 	return (req, res) => {
 		const url = new URL(req.url ?? '/', 'http://x');
-		const file = path.resolve(dir, `.${url.pathname === '/' ? '/index.html' : decodeURIComponent(url.pathname)}`);
+		let file: string;
+
+		try {
+			file = path.resolve(dir, `.${url.pathname === '/' ? '/index.html' : decodeURIComponent(url.pathname)}`);
+		} catch {
+			res.writeHead(400).end(); // a malformed escape such as /%E0
+			return;
+		}
 
 		if (!file.startsWith(dir + path.sep)) {
 			res.writeHead(403).end();

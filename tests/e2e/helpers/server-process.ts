@@ -47,14 +47,16 @@ export async function startServerProcess(overrides: ConfigInput): Promise<Server
 			}),
 		stop: () =>
 			new Promise<void>((resolve) => {
-				if (child.exitCode !== null) return resolve();
+				// Already gone (an exit code, or killed by a signal): no 'exit' event will come.
+				if (child.exitCode !== null || child.signalCode !== null) return resolve();
 				const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
 
 				child.once('exit', () => {
 					clearTimeout(timer);
 					resolve();
 				});
-				child.send('stop');
+				// The IPC channel may close just before 'exit': the timer ends it then.
+				child.send('stop', () => undefined);
 			})
 	};
 }
