@@ -3,13 +3,13 @@
 // network lab serves it from a child process inside a namespace).
 
 import { execFile } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, stat } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { staticFiles } from '../../lib/http/static-files.js';
 import { ROOT } from './paths.js';
 
 const execFileAsync = promisify(execFile);
@@ -23,44 +23,14 @@ export async function buildClient(): Promise<string> {
 	return outdir;
 }
 
-const TYPES: Record<string, string> = {
-	'.html': 'text/html; charset=utf-8',
-	'.js': 'text/javascript; charset=utf-8',
-	'.css': 'text/css; charset=utf-8',
-	'.map': 'application/json'
-};
-
 export interface StaticServer {
 	origin: string;
 	close(): Promise<void>;
 }
 
-/** Serves the files under dir (index.html at /), nothing outside it. */
+/** The client's files, never cached (every test file builds its own bundle). */
 export function staticHandler(dir: string): http.RequestListener {
-	return (req, res) => {
-		const url = new URL(req.url ?? '/', 'http://x');
-		let file: string;
-
-		try {
-			file = path.resolve(dir, `.${url.pathname === '/' ? '/index.html' : decodeURIComponent(url.pathname)}`);
-		} catch {
-			res.writeHead(400).end(); // a malformed escape such as /%E0
-			return;
-		}
-
-		if (!file.startsWith(dir + path.sep)) {
-			res.writeHead(403).end();
-			return;
-		}
-		stat(file).then(
-			(info) => {
-				if (!info.isFile()) throw new Error('not a file');
-				res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': info.size, 'cache-control': 'no-store' });
-				createReadStream(file).pipe(res);
-			},
-			() => res.writeHead(404).end()
-		);
-	};
+	return staticFiles(dir, { cacheControl: 'no-store' });
 }
 
 export async function serveStatic(dir: string): Promise<StaticServer> {
