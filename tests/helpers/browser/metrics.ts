@@ -6,7 +6,7 @@ import type { InboundStats, OutboundStats, StatsSnapshot } from '../../../lib/cl
 
 export type Samples = Map<string, StatsSnapshot[]>;
 
-/** A page with the client (an E2E BrowserPeer, a network test's NetPeer). */
+/** A page with the client (a BrowserPeer). */
 export interface StatsSource {
 	name: string;
 	stats(): Promise<StatsSnapshot>;

@@ -35,30 +35,22 @@ export const TRACK_PEER_CONNECTIONS = `(() => {
 const RAW_RTP_COUNTERS = `(async () => {
 	const zero = () => ({ packets: 0 });
 	const out = { sent: { audio: zero(), video: zero() }, received: { audio: { ...zero(), packetsLost: 0 }, video: { ...zero(), packetsLost: 0 } } };
+	// Our counter name -> the RTCStats field it sums.
+	const SENT = { packets: 'packetsSent', nackCount: 'nackCount', retransmittedPackets: 'retransmittedPacketsSent', pliCount: 'pliCount', firCount: 'firCount' };
+	const RECEIVED = { packets: 'packetsReceived', packetsLost: 'packetsLost', nackCount: 'nackCount', retransmittedPackets: 'retransmittedPacketsReceived', pliCount: 'pliCount', firCount: 'firCount', keyFramesDecoded: 'keyFramesDecoded' };
 	const add = (target, key, value) => { if (typeof value === 'number') target[key] = (target[key] ?? 0) + value; };
+	const addAll = (target, fields, stats) => { for (const [key, field] of Object.entries(fields)) add(target, key, stats[field]); };
 	for (const pc of window.__netTestPcs ?? []) {
 		if (pc.connectionState === 'closed') continue;
 		const report = await pc.getStats();
 		const all = [...report.values()];
 		for (const r of all) {
 			if (r.type === 'outbound-rtp' && out.sent[r.kind]) {
-				const s = out.sent[r.kind];
-				add(s, 'packets', r.packetsSent);
-				add(s, 'nackCount', r.nackCount);
-				add(s, 'retransmittedPackets', r.retransmittedPacketsSent);
-				add(s, 'pliCount', r.pliCount);
-				add(s, 'firCount', r.firCount);
+				addAll(out.sent[r.kind], SENT, r);
 				const remote = all.find((x) => x.type === 'remote-inbound-rtp' && x.localId === r.id);
-				if (remote) add(s, 'remotePacketsLost', remote.packetsLost);
+				if (remote) add(out.sent[r.kind], 'remotePacketsLost', remote.packetsLost);
 			} else if (r.type === 'inbound-rtp' && out.received[r.kind] && r.mid !== 'probator' && r.ssrc !== 1234) {
-				const s = out.received[r.kind];
-				add(s, 'packets', r.packetsReceived);
-				add(s, 'packetsLost', r.packetsLost);
-				add(s, 'nackCount', r.nackCount);
-				add(s, 'retransmittedPackets', r.retransmittedPacketsReceived);
-				add(s, 'pliCount', r.pliCount);
-				add(s, 'firCount', r.firCount);
-				add(s, 'keyFramesDecoded', r.keyFramesDecoded);
+				addAll(out.received[r.kind], RECEIVED, r);
 			}
 		}
 	}
