@@ -26,7 +26,6 @@
 import { installWorker } from './mediasoup-worker/install.mjs';
 import { failureMessage } from './mediasoup-worker/output.mjs';
 
-// process.exit: nothing the install started may keep npm waiting.
 installWorker().then(
 	() => process.exit(0),
 	error => {
