@@ -2,7 +2,7 @@
 // The worker installer's pieces (scripts/mediasoup-worker), with the real
 // worker binary, the real mediasoup package and, where meson is installed, a
 // real `meson setup` of the worker source; nothing is compiled. Plain ESM
-// (type-checked by tsconfig.scripts.json) because the modules under test are.
+// (type-checked by scripts/tsconfig.json) because the modules under test are.
 
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
