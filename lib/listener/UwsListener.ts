@@ -157,7 +157,9 @@ export class UwsListener implements Listener {
 				// stopAccepting() or close() during listen() must not be followed by a new app.
 				if (this.#state !== 'listening') throw new Error('listener stopped while starting');
 
-				httpsPort = this.#listenTls(this.#sslApp(this.#opts.tls), this.#opts.httpsPort);
+				const app = this.#sslApp(this.#opts.tls);
+
+				httpsPort = this.#listenTls(app, this.#opts.httpsPort || this.#ephemeralPort(app));
 			}
 
 			debug('listening [host:%s, port:%d, httpsPort:%s]', this.#opts.host, port, httpsPort ?? '-');
@@ -262,6 +264,21 @@ export class UwsListener implements Listener {
 
 	#sslApp(tls: TlsOptions): uWS.TemplatedApp {
 		return this.#createApp(this.#uws.SSLApp({ cert_file_name: tls.certPath, key_file_name: tls.keyPath }));
+	}
+
+	/**
+	 * A port the system picks. uSockets sets SO_REUSEADDR only on a port given
+	 * by number, and reloadTls() can bind the port again while connections are
+	 * open on it only if it has that option: so the HTTPS port is always bound
+	 * by number, after a probe on port 0.
+	 */
+	#ephemeralPort(app: uWS.TemplatedApp): number {
+		const probe = this.#listenOn(app, 0);
+		const port = this.#uws.us_socket_local_port(probe);
+
+		this.#closeListenSocket(probe);
+
+		return port;
 	}
 
 	/** Makes app the one that takes new TLS connections, on port; returns the port bound. */
