@@ -8,21 +8,11 @@
 // state(); the E2E tests do the same through window.vcall.
 
 import { Device, type types as ms } from 'mediasoup-client';
-import { Peer, WebSocketTransport, type ProtooNotification } from 'protoo-client';
-import type { Notifications } from '../protocol/methods.js';
-import type {
-	ClientEvent,
-	ClientState,
-	ClosedConsumerState,
-	ConsumeResponse,
-	JoinResponse,
-	Phase,
-	PeerInfo,
-	ProducerInfo,
-	RejoinResponse,
-	ScreenShareResult,
-	Source
-} from './api.js';
+import { Peer, WebSocketTransport } from 'protoo-client';
+import { ErrorCode } from '../protocol/errors.js';
+import type { Notification, PeerInfo, ProducerInfo, RejoinResponse, RequestMethod, RequestParams, Responses } from '../protocol/methods.js';
+import { asNotification, request } from '../protocol/request.js';
+import type { ClientEvent, ClientState, ClosedConsumerState, Phase, ScreenShareResult, Source } from './api.js';
 import { wsControl } from './websocket-shim.js';
 
 export interface CallOptions {
@@ -313,7 +303,7 @@ export class CallClient extends EventTarget {
 		peer.on('disconnected', () => this.#onDisconnected());
 		peer.on('failed', (attempt) => this.#log('connectFailed', { attempt }));
 		peer.on('close', () => this.#onClosed());
-		peer.on('notification', (n) => this.#onNotification(n));
+		peer.on('notification', (n) => this.#onNotification(asNotification(n)));
 		peer.on('request', (_request, _accept, reject) => reject(405, 'the client takes no requests'));
 
 		if (this.options.leaveOnUnload) addEventListener('pagehide', () => this.#leaveOnUnload());
@@ -345,7 +335,7 @@ export class CallClient extends EventTarget {
 	async leave(): Promise<void> {
 		if (this.#phase === 'left' || this.#phase === 'closed') return;
 		try {
-			if (this.#roomId && this.#peer?.connected) await this.#request('leaveRoom', { roomId: this.#roomId });
+			if (this.#roomId && this.#peer?.connected) await this.#request('leaveRoom', { roomId: this.#joinedRoomId() });
 		} catch (error) {
 			this.#error('leaveRoom', error);
 		}
@@ -384,8 +374,8 @@ export class CallClient extends EventTarget {
 		const metadata = { displayName: this.options.displayName };
 		const response =
 			this.options.room === 'create' || !this.options.room
-				? await this.#request<JoinResponse>('createRoom', { metadata })
-				: await this.#request<JoinResponse>('joinRoom', { roomId: this.options.room, metadata });
+				? await this.#request('createRoom', { metadata })
+				: await this.#request('joinRoom', { roomId: this.options.room, metadata });
 
 		this.#roomId = response.roomId;
 		this.#peerId = response.peerId;
@@ -393,7 +383,7 @@ export class CallClient extends EventTarget {
 		this.#everJoined = true;
 
 		if (!this.#deviceLoaded) {
-			const { rtpCapabilities } = await this.#request<{ rtpCapabilities: ms.RtpCapabilities }>('getRouterRtpCapabilities', {
+			const { rtpCapabilities } = await this.#request('getRouterRtpCapabilities', {
 				roomId: response.roomId
 			});
 
@@ -432,11 +422,11 @@ export class CallClient extends EventTarget {
 		let response: RejoinResponse;
 
 		try {
-			response = await this.#request<RejoinResponse>('rejoinRoom', { roomId, peerId, reconnectToken: token });
+			response = await this.#request('rejoinRoom', { roomId, peerId, reconnectToken: token });
 		} catch (error) {
 			const code = errorCode(error);
 
-			if (code === 401) {
+			if (code === ErrorCode.UNAUTHORIZED) {
 				// The grace period is over: our peer is gone, the room is still there. Join it afresh.
 				this.#log('rejoinRefused', { code, message: message(error) });
 				this.#resetMedia('rejoin refused');
@@ -444,7 +434,7 @@ export class CallClient extends EventTarget {
 
 				return this.#join();
 			}
-			if (code === 404) {
+			if (code === ErrorCode.NOT_FOUND) {
 				// The room is gone.
 				this.#log('rejoinRefused', { code, message: message(error) });
 				this.#errors.push(`rejoinRoom: ${message(error)}`);
@@ -513,15 +503,8 @@ export class CallClient extends EventTarget {
 	// ---- Transports ----
 
 	async #createTransport(direction: 'send' | 'recv'): Promise<TransportEntry> {
-		const roomId = this.#roomId as string;
-		const info = await this.#request<{
-			transportId: string;
-			iceParameters: ms.IceParameters;
-			iceCandidates: ms.IceCandidate[];
-			dtlsParameters: ms.DtlsParameters;
-			sctpParameters?: ms.SctpParameters;
-			iceServers: RTCIceServer[];
-		}>('createWebRtcTransport', { roomId, direction, forceTcp: this.options.forceTcp });
+		const roomId = this.#joinedRoomId();
+		const info = await this.#request('createWebRtcTransport', { roomId, direction, forceTcp: this.options.forceTcp });
 		const options: ms.TransportOptions = {
 			id: info.transportId,
 			iceParameters: info.iceParameters,
@@ -540,14 +523,14 @@ export class CallClient extends EventTarget {
 		const entry: TransportEntry = { transport, direction, iceRestarts: 0, serverIceUfrag: info.iceParameters.usernameFragment, restarting: false };
 
 		transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-			this.#request('connectWebRtcTransport', { roomId: this.#roomId, transportId: transport.id, dtlsParameters }).then(
+			this.#request('connectWebRtcTransport', { roomId, transportId: transport.id, dtlsParameters }).then(
 				() => callback(),
 				(error: unknown) => errback(error instanceof Error ? error : new Error(String(error)))
 			);
 		});
 		transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-			this.#request<{ producerId: string }>('produce', {
-				roomId: this.#roomId,
+			this.#request('produce', {
+				roomId,
 				transportId: transport.id,
 				kind,
 				rtpParameters,
@@ -573,8 +556,8 @@ export class CallClient extends EventTarget {
 		if (entry.restarting || entry.transport.closed) return;
 		entry.restarting = true;
 		try {
-			const { iceParameters } = await this.#request<{ iceParameters: ms.IceParameters }>('restartIce', {
-				roomId: this.#roomId,
+			const { iceParameters } = await this.#request('restartIce', {
+				roomId: this.#joinedRoomId(),
 				transportId: entry.transport.id
 			});
 
@@ -691,7 +674,7 @@ export class CallClient extends EventTarget {
 				this.#producers.delete(id);
 				entry.producer.close();
 				try {
-					await this.#request('closeProducer', { roomId: this.#roomId, producerId: id });
+					await this.#request('closeProducer', { roomId: this.#joinedRoomId(), producerId: id });
 				} catch (error) {
 					this.#error('closeProducer', error);
 				}
@@ -762,17 +745,17 @@ export class CallClient extends EventTarget {
 
 		if (!transport) throw new Error('no recv transport');
 
-		let data: ConsumeResponse;
+		let data: Responses['consume'];
 
 		try {
-			data = await this.#request<ConsumeResponse>('consume', {
-				roomId: this.#roomId,
+			data = await this.#request('consume', {
+				roomId: this.#joinedRoomId(),
 				producerId: info.producerId,
 				rtpCapabilities: this.#device.rtpCapabilities
 			});
 		} catch (error) {
 			// The producer may have closed in the meantime.
-			if (errorCode(error) === 404) return;
+			if (errorCode(error) === ErrorCode.NOT_FOUND) return;
 			throw error;
 		}
 
@@ -784,13 +767,13 @@ export class CallClient extends EventTarget {
 				id: data.consumerId,
 				producerId: data.producerId,
 				kind: data.kind,
-				rtpParameters: data.rtpParameters as ms.RtpParameters,
+				rtpParameters: data.rtpParameters,
 				streamId: `${data.peerId}-${source}`,
 				appData: { peerId: data.peerId, source }
 			});
 		} catch (error) {
 			// The server's consumer would stay paused there until we leave: free it.
-			void this.#request('closeConsumer', { roomId: this.#roomId, consumerId: data.consumerId }).catch(() => undefined);
+			void this.#request('closeConsumer', { roomId: this.#joinedRoomId(), consumerId: data.consumerId }).catch(() => undefined);
 			throw error;
 		}
 		const entry: ConsumerEntry = { consumer, peerId: data.peerId, source, producerPaused: data.producerPaused };
@@ -808,12 +791,12 @@ export class CallClient extends EventTarget {
 		// The server creates consumers paused until we are ready for them.
 		for (let attempt = 1; ; attempt++) {
 			try {
-				await this.#request('resumeConsumer', { roomId: this.#roomId, consumerId: consumer.id });
+				await this.#request('resumeConsumer', { roomId: this.#joinedRoomId(), consumerId: consumer.id });
 
 				return;
 			} catch (error) {
 				// Not found: closed meanwhile. Not connected: rejoinRoom resyncs.
-				if (consumer.closed || errorCode(error) === 404 || !this.#peer?.connected || attempt >= CONSUME_ATTEMPTS) {
+				if (consumer.closed || errorCode(error) === ErrorCode.NOT_FOUND || !this.#peer?.connected || attempt >= CONSUME_ATTEMPTS) {
 					this.#error(`resumeConsumer ${consumer.id}`, error);
 
 					return;
@@ -884,33 +867,31 @@ export class CallClient extends EventTarget {
 		for (const entry of [...this.#consumers.values()]) if (entry.consumer.producerId === producerId) this.#closeConsumer(entry, reason);
 	}
 
-	#onNotification({ method, data }: ProtooNotification): void {
-		this.#log(method, data);
+	#onNotification(notification: Notification): void {
+		this.#log(notification.method, notification.data);
 
-		switch (method) {
+		switch (notification.method) {
 			case 'peerJoined': {
-				const { peerId, metadata } = data as Notifications['peerJoined'];
+				const { peerId, metadata } = notification.data;
 
 				this.#addPeer(peerId, metadata);
 				break;
 			}
 			case 'newProducer': {
-				const info = data as Notifications['newProducer'];
+				const info = notification.data;
 
 				this.#addPeer(info.peerId, {});
 				this.#addRemoteProducer({ ...info, paused: false });
 				break;
 			}
 			case 'producerClosed': {
-				const { producerId } = data as Notifications['producerClosed'];
-
-				this.#producerGone(producerId, 'producerClosed');
+				this.#producerGone(notification.data.producerId, 'producerClosed');
 				break;
 			}
 			case 'producerPaused':
 			case 'producerResumed': {
-				const { producerId, peerId } = data as Notifications['producerPaused'];
-				const paused = method === 'producerPaused';
+				const { producerId, peerId } = notification.data;
+				const paused = notification.method === 'producerPaused';
 				const info = this.#peers.get(peerId)?.producers.get(producerId);
 
 				if (info) info.paused = paused;
@@ -918,9 +899,7 @@ export class CallClient extends EventTarget {
 				break;
 			}
 			case 'peerLeft': {
-				const { peerId } = data as Notifications['peerLeft'];
-
-				this.#removePeer(peerId, 'peerLeft');
+				this.#removePeer(notification.data.peerId, 'peerLeft');
 				break;
 			}
 			case 'roomClosed': {
@@ -929,7 +908,7 @@ export class CallClient extends EventTarget {
 				break;
 			}
 			case 'error': {
-				const { code, message: text } = data as Notifications['error'];
+				const { code, message: text } = notification.data;
 
 				this.#errors.push(`server error ${code}: ${text}`);
 				break;
@@ -942,7 +921,14 @@ export class CallClient extends EventTarget {
 
 	// ---- Plumbing ----
 
-	async #request<T = unknown>(method: string, data: unknown): Promise<T> {
+	/** The room of a request that only makes sense once joined. */
+	#joinedRoomId(): string {
+		if (!this.#roomId) throw new Error('not in a room');
+
+		return this.#roomId;
+	}
+
+	async #request<M extends RequestMethod>(method: M, data: RequestParams<M>): Promise<Responses[M]> {
 		const peer = this.#peer;
 
 		// protoo-client would send into a dead socket and wait ~20 s for the timeout.
@@ -953,7 +939,7 @@ export class CallClient extends EventTarget {
 
 		this.#inFlight.add(lost);
 		try {
-			return (await Promise.race([peer.request(method, data), dropped])) as T;
+			return await Promise.race([request(peer, method, data), dropped]);
 		} finally {
 			this.#inFlight.delete(lost);
 		}
@@ -978,7 +964,7 @@ export class CallClient extends EventTarget {
 	#leaveOnUnload(): void {
 		if (!this.#roomId || !this.#peer?.connected || this.#phase === 'left') return;
 		// Fire and forget: the frame is written before the page goes away.
-		this.#peer.request('leaveRoom', { roomId: this.#roomId }).catch(() => undefined);
+		request(this.#peer, 'leaveRoom', { roomId: this.#roomId }).catch(() => undefined);
 	}
 
 	/** Closes every transport, producer and consumer (the local tracks stay). */
