@@ -22,7 +22,7 @@ import {
 	statusLine,
 	truncateReason
 } from './common.js';
-import type { HttpRequest, Listener, ListenerOptions, WsConnection } from './types.js';
+import type { HttpRequest, Listener, ListenerOptions, TlsOptions, WsConnection } from './types.js';
 
 export type UwsModule = typeof uWS;
 
@@ -130,6 +130,8 @@ export class UwsListener implements Listener {
 	readonly #opts: ListenerOptions;
 	readonly #apps: uWS.TemplatedApp[] = [];
 	#listenSockets: uWS.us_listen_socket[] = [];
+	/** The app that takes new TLS connections; reloadTls() replaces it. */
+	#https: { app: uWS.TemplatedApp; listenSocket: uWS.us_listen_socket; port: number } | undefined;
 	readonly #connections = new Set<UwsConnection>();
 	#closing: Promise<void> | undefined;
 	#state: 'new' | 'listening' | 'draining' | 'closed' = 'new';
@@ -145,7 +147,7 @@ export class UwsListener implements Listener {
 		this.#state = 'listening';
 
 		try {
-			const port = await this.#listenOn(this.#createApp(this.#uws.App()), this.#opts.port);
+			const port = this.#uws.us_socket_local_port(this.#listenOn(this.#createApp(this.#uws.App()), this.#opts.port));
 			let httpsPort: number | undefined;
 
 			if (this.#opts.tls) {
@@ -155,12 +157,9 @@ export class UwsListener implements Listener {
 				// stopAccepting() or close() during listen() must not be followed by a new app.
 				if (this.#state !== 'listening') throw new Error('listener stopped while starting');
 
-				const app = this.#uws.SSLApp({
-					cert_file_name: this.#opts.tls.certPath,
-					key_file_name: this.#opts.tls.keyPath
-				});
+				const app = this.#sslApp(this.#opts.tls);
 
-				httpsPort = await this.#listenOn(this.#createApp(app), this.#opts.httpsPort);
+				httpsPort = this.#listenTls(app, this.#opts.httpsPort || this.#ephemeralPort(app));
 			}
 
 			debug('listening [host:%s, port:%d, httpsPort:%s]', this.#opts.host, port, httpsPort ?? '-');
@@ -176,25 +175,48 @@ export class UwsListener implements Listener {
 		// Before listen() too: a listener told to stop never starts.
 		if (this.#state === 'new' || this.#state === 'listening') this.#state = 'draining';
 
-		for (const listenSocket of this.#listenSockets) this.#uws.us_listen_socket_close(listenSocket);
+		for (const listenSocket of this.#listenSockets) this.#closeListenSocket(listenSocket);
 
-		this.#listenSockets = [];
 		debug('stopped accepting');
 	}
 
 	/**
-	 * uWS loads the certificate into the SSLApp's context at construction and
-	 * offers no way to replace it. addServerName()/removeServerName() swap
-	 * per-SNI-hostname contexts, but not the default one (clients without SNI),
-	 * and each needs its own routes attached through domain(); a second SSLApp
-	 * on the same port (SO_REUSEPORT) could take over, but would reset
-	 * connections queued on the old listen socket. Neither is worth it for a
-	 * certificate renewed every few weeks: restart instead.
+	 * uWS loads a certificate only when an SSLApp is made, and SNI contexts
+	 * (addServerName) do not cover the default one, so a reload makes a new
+	 * SSLApp with the new files and moves the HTTPS port to it: the old listen
+	 * socket is closed and the new app listens on the same port in the same
+	 * turn of the event loop (SO_REUSEADDR; the port stays exclusive). Open
+	 * connections stay on the old app, which lives until close(). Only
+	 * connections that the kernel had queued on the old socket but uWS had not
+	 * accepted yet are reset; their clients reconnect.
 	 */
 	async reloadTls(): Promise<void> {
-		if (!this.#opts.tls) return;
+		const tls = this.#opts.tls;
 
-		throw new Error('reloadTls() is not supported by uWebSockets.js; restart to pick up certificates');
+		if (!tls) return;
+
+		// A broken pair rejects here, and the current app keeps serving.
+		await loadTls(tls);
+
+		const current = this.#https;
+
+		// Not taking new connections (draining, closed, or not listening yet): nothing to swap.
+		if (this.#state !== 'listening' || !current) return;
+
+		// Made before the swap: a constructor that fails leaves the old app listening.
+		const app = this.#sslApp(tls);
+
+		this.#closeListenSocket(current.listenSocket);
+
+		try {
+			this.#listenTls(app, current.port);
+		} catch (error) {
+			// Someone took the port in between: serve on with the old certificate.
+			this.#listenTls(current.app, current.port);
+			throw error;
+		}
+
+		debug('TLS reloaded [httpsPort:%d]', current.port);
 	}
 
 	close(): Promise<void> {
@@ -220,22 +242,53 @@ export class UwsListener implements Listener {
 		debug('closed');
 	}
 
-	#listenOn(app: uWS.TemplatedApp, port: number): Promise<number> {
+	/** Listens at once (uWS.js calls back before listen() returns); throws if it could not. */
+	#listenOn(app: uWS.TemplatedApp, port: number): uWS.us_listen_socket {
 		const listen = app.listen.bind(app) as unknown as ListenWithOptions;
+		let listenSocket = false as uWS.us_listen_socket | false;
 
-		return new Promise((resolve, reject) => {
-			listen(this.#opts.host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (listenSocket) => {
-				if (!listenSocket) {
-					// uSockets gives no errno: in use, or an address not on this host.
-					reject(new Error(`uWebSockets.js could not listen on ${this.#opts.host}:${port} (in use?)`));
+		listen(this.#opts.host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => (listenSocket = socket));
 
-					return;
-				}
+		// uSockets gives no errno: in use, or an address not on this host.
+		if (!listenSocket) throw new Error(`uWebSockets.js could not listen on ${this.#opts.host}:${port} (in use?)`);
 
-				this.#listenSockets.push(listenSocket);
-				resolve(this.#uws.us_socket_local_port(listenSocket));
-			});
-		});
+		this.#listenSockets.push(listenSocket);
+
+		return listenSocket;
+	}
+
+	#closeListenSocket(listenSocket: uWS.us_listen_socket): void {
+		this.#uws.us_listen_socket_close(listenSocket);
+		this.#listenSockets = this.#listenSockets.filter((s) => s !== listenSocket);
+	}
+
+	#sslApp(tls: TlsOptions): uWS.TemplatedApp {
+		return this.#createApp(this.#uws.SSLApp({ cert_file_name: tls.certPath, key_file_name: tls.keyPath }));
+	}
+
+	/**
+	 * A port the system picks. uSockets sets SO_REUSEADDR only on a port given
+	 * by number, and reloadTls() can bind the port again while connections are
+	 * open on it only if it has that option: so the HTTPS port is always bound
+	 * by number, after a probe on port 0.
+	 */
+	#ephemeralPort(app: uWS.TemplatedApp): number {
+		const probe = this.#listenOn(app, 0);
+		const port = this.#uws.us_socket_local_port(probe);
+
+		this.#closeListenSocket(probe);
+
+		return port;
+	}
+
+	/** Makes app the one that takes new TLS connections, on port; returns the port bound. */
+	#listenTls(app: uWS.TemplatedApp, port: number): number {
+		const listenSocket = this.#listenOn(app, port);
+		const bound = this.#uws.us_socket_local_port(listenSocket);
+
+		this.#https = { app, listenSocket, port: bound };
+
+		return bound;
 	}
 
 	#createApp(app: uWS.TemplatedApp): uWS.TemplatedApp {
