@@ -21,6 +21,8 @@ export interface JoinResponse {
 export interface RejoinResponse {
 	roomId: string;
 	peerId: string;
+	/** The token for the next rejoin (each one is good once). */
+	reconnectToken: string;
 	peers: PeerInfo[];
 	producers: ProducerInfo[];
 	transports: { transportId: string; direction: 'send' | 'recv' }[];

@@ -26,7 +26,7 @@ export class Peer {
 	readonly transports = new Map<string, ms.WebRtcTransport<TransportAppData>>();
 	readonly producers = new Map<string, ms.Producer<ProducerAppData>>();
 	readonly consumers = new Map<string, ms.Consumer>();
-	readonly #reconnectToken = randomId(24);
+	#reconnectToken = randomId(24);
 	#channel: PeerChannel | undefined;
 	#graceTimer: NodeJS.Timeout | undefined;
 	#closed = false;
@@ -45,8 +45,15 @@ export class Peer {
 		return this.#channel;
 	}
 
-	/** Handed to the client once, at join; proves ownership at rejoin. */
+	/** Handed to the client at join and at each rejoin; proves ownership at the next rejoin. */
 	get reconnectToken(): string {
+		return this.#reconnectToken;
+	}
+
+	/** A token seen on the wire once is not good for a second takeover. */
+	rotateReconnectToken(): string {
+		this.#reconnectToken = randomId(24);
+
 		return this.#reconnectToken;
 	}
 

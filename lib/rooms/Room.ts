@@ -108,6 +108,7 @@ export class Room extends EventEmitter<RoomEvents> {
 			const previous = peer.channel;
 
 			peer.attach(channel);
+			peer.rotateReconnectToken();
 			if (previous && previous !== channel) previous.close('replaced by a new connection');
 			debug('room %s: peer %s rejoined', this.id, peer.id);
 

@@ -20,6 +20,8 @@ export class Session {
 	lastSeen = Date.now();
 	room: Room | undefined;
 	peer: Peer | undefined;
+	/** A createRoom, joinRoom or rejoinRoom is in flight: a second one would bind a second peer. */
+	joining = false;
 
 	constructor(channel: PeerChannel) {
 		this.channel = channel;
@@ -111,11 +113,11 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 			case 'heartbeat':
 				return { serverTime: Date.now() };
 			case 'createRoom':
-				return this.#createRoom(session, request.data.metadata);
+				return this.#joinOnce(session, () => this.#createRoom(session, request.data.metadata));
 			case 'joinRoom':
-				return this.#joinRoom(session, request.data.roomId, request.data.metadata);
+				return this.#joinOnce(session, () => this.#joinRoom(session, request.data.roomId, request.data.metadata));
 			case 'rejoinRoom':
-				return this.#rejoinRoom(session, request.data);
+				return this.#joinOnce(session, () => this.#rejoinRoom(session, request.data));
 			default: {
 				const joined = session.joined();
 
@@ -135,14 +137,26 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		for (const session of this.#sessions) session.channel.close(reason);
 	}
 
-	#assertNotJoined(session: Session): void {
+	/**
+	 * Runs one join of a session at a time: the "not joined yet" check and the
+	 * bind are separated by awaits, so a second join arriving in between would
+	 * leave a peer bound to no session.
+	 */
+	async #joinOnce<T>(session: Session, join: () => Promise<T>): Promise<T> {
+		if (session.joining) throw invalidState('a createRoom, joinRoom or rejoinRoom is already in progress');
+
 		const joined = session.joined();
 
 		if (joined) throw invalidState(`already in room ${joined.room.id}; leaveRoom first`);
+		session.joining = true;
+		try {
+			return await join();
+		} finally {
+			session.joining = false;
+		}
 	}
 
 	async #createRoom(session: Session, metadata: Record<string, unknown>) {
-		this.#assertNotJoined(session);
 		if (!this.#acceptingRooms) throw new RequestError(ErrorCode.UNAVAILABLE, 'the server is not accepting new rooms');
 
 		const worker = this.#workers.leastLoaded();
@@ -162,8 +176,6 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	}
 
 	async #joinRoom(session: Session, roomId: string, metadata: Record<string, unknown>) {
-		this.#assertNotJoined(session);
-
 		const room = this.#room(roomId);
 		const peer = await room.join(metadata, session.channel);
 
@@ -173,8 +185,6 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	}
 
 	async #rejoinRoom(session: Session, data: { roomId: string; peerId: string; reconnectToken: string }) {
-		this.#assertNotJoined(session);
-
 		const room = this.#room(data.roomId);
 		const peer = await room.rejoin(data.peerId, data.reconnectToken, session.channel);
 
@@ -183,6 +193,7 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		return {
 			roomId: room.id,
 			peerId: peer.id,
+			reconnectToken: peer.reconnectToken,
 			peers: room.otherPeers(peer),
 			producers: peer.producerInfos(),
 			transports: [...peer.transports.values()].map((t) => ({ transportId: t.id, direction: t.appData.direction })),
