@@ -3,13 +3,16 @@
 // response. It knows nothing of rooms.
 
 import debugFactory from 'debug';
-import { describeError, log } from '../log.js';
+import { describeError, RateLimitedLog } from '../log.js';
 import type { WsConnection } from '../listener/types.js';
 import { CloseCode, ErrorCode, RequestError } from './errors.js';
 import { errorResponse, notification, parseMessage, successResponse } from './messages.js';
 import { validateRequest, type NotificationMethod, type Notifications, type Request } from './methods.js';
 
 const debug = debugFactory('vcall:protocol');
+
+/** One client must not be able to flood the journal. */
+const errorLog = new RateLimitedLog(5, 60_000);
 
 /** What rooms see of a client connection: they only notify it or end it. */
 export interface PeerChannel {
@@ -94,6 +97,9 @@ export class ProtooConnection implements PeerChannel {
 			case 'request':
 				void this.#onRequest(parsed.message.id, parsed.message.method, parsed.message.data);
 				break;
+			case 'refusedRequest':
+				this.#reply(parsed.method, parsed.id, process.hrtime.bigint(), new RequestError(ErrorCode.BAD_REQUEST, parsed.reason));
+				break;
 			case 'notification':
 				// Clients have nothing to notify the server of.
 				this.notify('error', { code: ErrorCode.UNKNOWN_METHOD, message: `unknown notification ${parsed.message.method}` });
@@ -111,30 +117,29 @@ export class ProtooConnection implements PeerChannel {
 
 	async #onRequest(id: number, method: string, data: unknown): Promise<void> {
 		const started = process.hrtime.bigint();
-		let reply: string;
-		let errorCode: number | undefined;
+		let outcome: { data: unknown } | RequestError;
 
 		try {
 			const request = validateRequest(method, data);
 
 			if (!this.#handler) throw new RequestError(ErrorCode.INTERNAL, 'not ready');
-
-			const response = await this.#handler(request);
-
-			reply = successResponse(id, response ?? {});
+			outcome = { data: await this.#handler(request) };
 		} catch (error) {
-			if (error instanceof RequestError) {
-				errorCode = error.code;
-				reply = errorResponse(id, error.code, error.message);
-			} else {
-				// Unexpected: log it whole, tell the client little.
-				log.error(`request ${method} failed: ${describeError(error)}`);
-				errorCode = ErrorCode.INTERNAL;
-				reply = errorResponse(id, ErrorCode.INTERNAL, 'internal error');
+			if (error instanceof RequestError) outcome = error;
+			else {
+				// Unexpected: log it whole (at most a few lines a minute per client address), tell the client little.
+				errorLog.error(this.#ws.remoteAddress, `request ${method} failed: ${describeError(error)}`);
+				outcome = new RequestError(ErrorCode.INTERNAL, 'internal error');
 			}
 		}
+		this.#reply(method, id, started, outcome);
+	}
 
-		this.#events.answered?.({ method, errorCode, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
-		if (!this.#closed) this.#ws.send(reply);
+	#reply(method: string, id: number, started: bigint, outcome: { data: unknown } | RequestError): void {
+		const failed = outcome instanceof RequestError;
+
+		this.#events.answered?.({ method, errorCode: failed ? outcome.code : undefined, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+		if (this.#closed) return;
+		this.#ws.send(failed ? errorResponse(id, outcome.code, outcome.message) : successResponse(id, outcome.data ?? {}));
 	}
 }

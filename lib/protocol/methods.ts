@@ -1,7 +1,8 @@
 // The public API: every request method with its parameter schema and
 // response type, and every notification with its payload. Parameters are
-// validated here, before anything reaches a room; mediasoup re-validates the
-// media parameters (RTP, DTLS) in depth.
+// validated here, before anything reaches a room. Media parameters are
+// bounded in size and shape (unknown fields are dropped); mediasoup then
+// checks their meaning (codecs it supports, matching payload types).
 
 import { z } from 'zod';
 import { ErrorCode, RequestError } from './errors.js';
@@ -27,22 +28,70 @@ const dtlsParameters = z.object({
 		.max(8)
 });
 
-const codec = z.looseObject({
-	mimeType: z.string().min(1).max(64),
-	clockRate: z.number().int().positive()
-});
+const shortString = (max: number) => z.string().min(1).max(max);
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
-const rtpParameters = z.looseObject({
+/** Codec and header-extension parameters: a few scalar fmtp-style values. */
+const mediaParameters = z
+	.record(shortString(64), z.union([z.string().max(256), z.number().finite(), z.boolean()]))
+	.refine((value) => Object.keys(value).length <= 32, 'at most 32 parameters');
+
+const rtcpFeedback = z.array(z.object({ type: shortString(32), parameter: z.string().max(32).optional() })).max(16);
+
+const codecFields = {
+	mimeType: shortString(64),
+	clockRate: int(1, 1_000_000),
+	channels: int(1, 8).optional(),
+	parameters: mediaParameters.optional(),
+	rtcpFeedback: rtcpFeedback.optional()
+};
+
+const ssrc = int(0, 0xffffffff);
+
+const rtpParameters = z.object({
 	mid: z.string().max(32).optional(),
-	codecs: z.array(codec.extend({ payloadType: z.number().int().min(0).max(127) })).min(1).max(32),
-	headerExtensions: z.array(z.looseObject({ uri: z.string().max(256), id: z.number().int() })).max(32).optional(),
-	encodings: z.array(z.looseObject({})).max(8).optional(),
-	rtcp: z.looseObject({}).optional()
+	msid: z.string().max(128).optional(),
+	codecs: z.array(z.object({ ...codecFields, payloadType: int(0, 127) })).min(1).max(32),
+	headerExtensions: z
+		.array(z.object({ uri: shortString(256), id: int(1, 255), encrypt: z.boolean().optional(), parameters: mediaParameters.optional() }))
+		.max(32)
+		.optional(),
+	encodings: z
+		.array(
+			z.object({
+				ssrc: ssrc.optional(),
+				rid: z.string().max(32).optional(),
+				codecPayloadType: int(0, 127).optional(),
+				rtx: z.object({ ssrc }).optional(),
+				dtx: z.boolean().optional(),
+				scalabilityMode: z.string().max(16).optional(),
+				scaleResolutionDownBy: z.number().min(1).max(64).optional(),
+				maxBitrate: int(0, 1_000_000_000).optional(),
+				maxFramerate: z.number().min(0).max(240).optional()
+			})
+		)
+		.max(8)
+		.optional(),
+	rtcp: z.object({ cname: z.string().max(256).optional(), reducedSize: z.boolean().optional() }).optional()
 });
 
-const rtpCapabilities = z.looseObject({
-	codecs: z.array(codec.extend({ kind: z.enum(['audio', 'video']) })).max(64).optional(),
-	headerExtensions: z.array(z.looseObject({ uri: z.string().max(256) })).max(64).optional()
+const rtpCapabilities = z.object({
+	codecs: z
+		.array(z.object({ ...codecFields, kind: z.enum(['audio', 'video']), preferredPayloadType: int(0, 127).optional() }))
+		.max(64)
+		.optional(),
+	headerExtensions: z
+		.array(
+			z.object({
+				kind: z.enum(['audio', 'video']).optional(),
+				uri: shortString(256),
+				preferredId: int(1, 255),
+				preferredEncrypt: z.boolean().optional(),
+				direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']).optional()
+			})
+		)
+		.max(64)
+		.optional()
 });
 
 const inRoom = { roomId: id };

@@ -30,13 +30,18 @@ export interface RoomEvents {
 	peers: [delta: number];
 }
 
-/** mediasoup's own errors (bad RTP parameters, closed objects) become MEDIA_ERROR. */
-async function media<T>(operation: Promise<T>): Promise<T> {
+/**
+ * mediasoup's own errors (bad RTP parameters, closed objects) become
+ * MEDIA_ERROR naming what was refused; mediasoup's text (internal names,
+ * parsed values) goes to the debug log only.
+ */
+async function media<T>(operation: Promise<T>, refused: string): Promise<T> {
 	try {
 		return await operation;
 	} catch (error) {
 		if (error instanceof RequestError) throw error;
-		throw new RequestError(ErrorCode.MEDIA_ERROR, (error as Error).message);
+		debug('mediasoup refused %s: %s', refused, (error as Error).message);
+		throw new RequestError(ErrorCode.MEDIA_ERROR, `mediasoup refused ${refused}`);
 	}
 }
 
@@ -266,7 +271,8 @@ export class Room extends EventEmitter<RoomEvents> {
 				preferUdp: true,
 				initialAvailableOutgoingBitrate: config.initialOutgoingBitrate,
 				appData: { direction: data.direction, connected: false }
-			})
+			}),
+			'the transport'
 		);
 
 		if (peer.closed) {
@@ -278,7 +284,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
 		if (previous) this.#closeTransport(peer, previous);
 		peer.transports.set(transport.id, transport);
-		if (data.direction === 'send') await media(transport.setMaxIncomingBitrate(config.maxIncomingBitrate));
+		if (data.direction === 'send') await media(transport.setMaxIncomingBitrate(config.maxIncomingBitrate), 'the transport');
 		transport.on('dtlsstatechange', (state) => {
 			if (state === 'failed' || state === 'closed') debug('room %s: transport %s DTLS %s', this.id, transport.id, state);
 		});
@@ -307,7 +313,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
 
 		if (transport.appData.connected) throw invalidState('transport is already connected');
-		await media(transport.connect({ dtlsParameters: data.dtlsParameters }));
+		await media(transport.connect({ dtlsParameters: data.dtlsParameters }), 'dtlsParameters');
 		transport.appData.connected = true;
 
 		return SUCCESS;
@@ -316,7 +322,7 @@ export class Room extends EventEmitter<RoomEvents> {
 	async #restartIce(peer: Peer, data: RequestData<'restartIce'>) {
 		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
 
-		return { iceParameters: await media(transport.restartIce()) };
+		return { iceParameters: await media(transport.restartIce(), 'the ICE restart') };
 	}
 
 	async #produce(peer: Peer, data: RequestData<'produce'>) {
@@ -330,7 +336,8 @@ export class Room extends EventEmitter<RoomEvents> {
 				kind: data.kind,
 				rtpParameters: data.rtpParameters as unknown as ms.RtpParameters,
 				appData: { peerId: peer.id, metadata: data.metadata, transportId: transport.id }
-			})
+			}),
+			'rtpParameters'
 		);
 
 		if (peer.closed) {
@@ -351,13 +358,19 @@ export class Room extends EventEmitter<RoomEvents> {
 		if (peer.consumers.size >= MAX_CONSUMERS_PER_PEER) throw invalidState(`at most ${MAX_CONSUMERS_PER_PEER} consumers per peer`);
 
 		const producer = this.#findProducer(data.producerId);
+
+		// One copy of a stream per peer: more would only multiply the worker's sending.
+		if (producer.appData.peerId === peer.id) throw forbidden('a peer cannot consume its own producer');
+		for (const consumer of peer.consumers.values())
+			if (consumer.producerId === producer.id) throw invalidState(`already consuming producer ${producer.id} (consumer ${consumer.id})`);
+
 		const rtpCapabilities = data.rtpCapabilities as unknown as ms.RtpCapabilities;
 
 		if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities }))
 			throw new RequestError(ErrorCode.MEDIA_ERROR, 'the given rtpCapabilities cannot receive this producer');
 
 		// Paused until the client has set up its side and calls resumeConsumer.
-		const consumer = await media(transport.consume({ producerId: producer.id, rtpCapabilities, paused: true }));
+		const consumer = await media(transport.consume({ producerId: producer.id, rtpCapabilities, paused: true }), 'rtpCapabilities');
 
 		if (peer.closed) {
 			consumer.close();
@@ -399,7 +412,8 @@ export class Room extends EventEmitter<RoomEvents> {
 			// dropped the consumer, and mediasoup delivers that news on setImmediate.
 			await new Promise(setImmediate);
 			if (consumer.closed) throw notFound(`consumer ${consumerId} was closed with its producer`);
-			throw new RequestError(ErrorCode.MEDIA_ERROR, (error as Error).message);
+			debug('mediasoup refused to pause/resume consumer %s: %s', consumerId, (error as Error).message);
+			throw new RequestError(ErrorCode.MEDIA_ERROR, `mediasoup refused to ${paused ? 'pause' : 'resume'} the consumer`);
 		}
 
 		return SUCCESS;
@@ -417,7 +431,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		const producer = this.#own<ms.Producer<ProducerAppData>>(peer, 'producers', producerId);
 
 		if (producer.paused === paused) return SUCCESS;
-		await media(paused ? producer.pause() : producer.resume());
+		await media(paused ? producer.pause() : producer.resume(), `to ${paused ? 'pause' : 'resume'} the producer`);
 		this.#notifyOthers(peer, paused ? 'producerPaused' : 'producerResumed', { producerId, peerId: peer.id });
 
 		return SUCCESS;
