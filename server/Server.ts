@@ -8,6 +8,7 @@ import type { Config } from '../lib/config/options.js';
 import { createHttpHandler, createUpgradeCheck, type HealthState } from '../lib/http/endpoints.js';
 import { createListener } from '../lib/listener/index.js';
 import type { Listener, ListenerKind, WsConnection } from '../lib/listener/types.js';
+import { ConnectionCounter } from '../lib/limits/ConnectionCounter.js';
 import { log } from '../lib/log.js';
 import { Metrics } from '../lib/http/metrics.js';
 import { WorkerPool } from '../lib/media/WorkerPool.js';
@@ -32,6 +33,7 @@ export class Server {
 	readonly #closedPromise = new Promise<void>((resolve) => (this.#resolveClosed = resolve));
 	#address: ServerAddress | undefined;
 	readonly #metrics: Metrics;
+	readonly #connections = new ConnectionCounter();
 	#state: 'starting' | 'running' | 'draining' | 'shutting-down' | 'closed' = 'starting';
 	#drainTimer: NodeJS.Timeout | undefined;
 
@@ -169,8 +171,10 @@ export class Server {
 			httpsPort: config.httpsPort,
 			tls: config.sslCertPath && config.sslKeyPath ? { certPath: config.sslCertPath, keyPath: config.sslKeyPath } : undefined,
 			maxMessageBytes: config.maxMessageBytes,
+			maxBufferedTotal: config.maxBufferedTotal,
+			httpTimeouts: { headers: config.httpHeadersTimeout, request: config.httpRequestTimeout, keepAlive: config.httpKeepAliveTimeout },
 			http: createHttpHandler({ config, health: () => this.health(), drain: () => void this.drain(), routes: [this.#metrics.route] }),
-			upgrade: createUpgradeCheck(config, () => !this.shuttingDown),
+			upgrade: createUpgradeCheck({ config, accepting: () => !this.shuttingDown, connectionsFrom: (address) => this.#connections.count(address) }),
 			connection: (ws) => this.#accept(ws)
 		});
 
@@ -187,12 +191,20 @@ export class Server {
 	}
 
 	#accept(ws: WsConnection): void {
-		const connection = new ProtooConnection(ws, {
+		const { config } = this;
+		const { address } = ws.client;
+		const limits = { rate: config.requestRate, burst: config.requestBurst, maxInFlight: config.maxRequestsInFlight };
+		const connection = new ProtooConnection(ws, limits, {
 			activity: () => this.rooms.touch(session),
 			answered: this.#metrics.observe,
-			closed: () => this.rooms.closed(session)
+			closed: () => {
+				this.#connections.remove(address);
+				this.rooms.closed(session);
+			}
 		});
-		const session = this.rooms.open(connection);
+		const session = this.rooms.open(connection, ws.client);
+
+		this.#connections.add(address);
 
 		connection.setHandler((request) => this.rooms.handle(session, request));
 		debug('connection from %s', ws.remoteAddress);

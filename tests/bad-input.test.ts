@@ -12,7 +12,7 @@ const { kinds } = await availableListeners();
 
 for (const listener of kinds) {
 	test.serial(`[${listener}] bad input gets documented errors and disturbs nothing`, async (t) => {
-		const { server, url } = await startServer({ listener, maxMessageBytes: 16384 });
+		const { server, url } = await startServer({ listener, maxMessageBytes: 16384, maxConnectionsPerIp: 100 });
 
 		t.teardown(() => server.close());
 

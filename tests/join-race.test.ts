@@ -27,7 +27,8 @@ async function burst(raw: RawClient, count: number, method: string, data: unknow
 
 for (const listener of kinds) {
 	test.serial(`[${listener}] 20 concurrent joins on one socket bind one peer, and a drop leaves nothing`, async (t) => {
-		const { server, url } = await startServer({ listener, reconnectGrace: 0.2, roomIdleTimeout: 0.5 });
+		// Enough requests in flight that all 20 joins reach the room logic.
+		const { server, url } = await startServer({ listener, reconnectGrace: 0.2, roomIdleTimeout: 0.5, maxRequestsInFlight: 32 });
 
 		t.teardown(() => server.close());
 

@@ -12,7 +12,9 @@ import debugFactory from 'debug';
 import type * as uWS from 'uWebSockets.js';
 import {
 	BINARY_FRAME_CLOSE,
+	BUFFER_BUDGET_INTERVAL_MS,
 	MAX_BUFFERED_BYTES,
+	enforceBufferBudget,
 	addressFromBytes,
 	decideUpgrade,
 	handleHttp,
@@ -22,7 +24,7 @@ import {
 	statusLine,
 	truncateReason
 } from './common.js';
-import type { HttpRequest, Listener, ListenerOptions, WsConnection } from './types.js';
+import type { ClientInfo, HttpRequest, Listener, ListenerOptions, WsConnection } from './types.js';
 
 export type UwsModule = typeof uWS;
 
@@ -59,12 +61,14 @@ const utf8 = new TextDecoder();
 
 interface SocketData {
 	remoteAddress: string;
+	client: ClientInfo;
 	connection: UwsConnection | undefined;
 }
 
 /** One uWS WebSocket seen through the WsConnection contract. */
 class UwsConnection implements WsConnection {
 	readonly remoteAddress: string;
+	readonly client: ClientInfo;
 	onMessage: (text: string) => void = () => {};
 	onClose: (code: number, reason: string) => void = () => {};
 	/** Resolves after onClose ran. */
@@ -73,10 +77,15 @@ class UwsConnection implements WsConnection {
 	/** Undefined from the close handler on: uWS throws on a closed socket. */
 	#ws: uWS.WebSocket<SocketData> | undefined;
 
-	constructor(ws: uWS.WebSocket<SocketData>, remoteAddress: string) {
+	constructor(ws: uWS.WebSocket<SocketData>, remoteAddress: string, client: ClientInfo) {
 		this.#ws = ws;
 		this.remoteAddress = remoteAddress;
+		this.client = client;
 		this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+	}
+
+	bufferedAmount(): number {
+		return this.#ws?.getBufferedAmount() ?? 0;
 	}
 
 	send(text: string): boolean {
@@ -131,6 +140,7 @@ export class UwsListener implements Listener {
 	readonly #apps: uWS.TemplatedApp[] = [];
 	#listenSockets: uWS.us_listen_socket[] = [];
 	readonly #connections = new Set<UwsConnection>();
+	#bufferBudget: NodeJS.Timeout | undefined;
 	#closing: Promise<void> | undefined;
 	#state: 'new' | 'listening' | 'draining' | 'closed' = 'new';
 
@@ -145,7 +155,7 @@ export class UwsListener implements Listener {
 		this.#state = 'listening';
 
 		try {
-			const port = await this.#listenOn(this.#createApp(this.#uws.App()), this.#opts.port);
+			const port = await this.#listenOn(this.#createApp(this.#uws.App(), false), this.#opts.port);
 			let httpsPort: number | undefined;
 
 			if (this.#opts.tls) {
@@ -160,9 +170,11 @@ export class UwsListener implements Listener {
 					key_file_name: this.#opts.tls.keyPath
 				});
 
-				httpsPort = await this.#listenOn(this.#createApp(app), this.#opts.httpsPort);
+				httpsPort = await this.#listenOn(this.#createApp(app, true), this.#opts.httpsPort);
 			}
 
+			// The listen sockets keep the process alive, not this timer.
+			this.#bufferBudget = setInterval(() => enforceBufferBudget(this.#connections, this.#opts.maxBufferedTotal), BUFFER_BUDGET_INTERVAL_MS).unref();
 			debug('listening [host:%s, port:%d, httpsPort:%s]', this.#opts.host, port, httpsPort ?? '-');
 
 			return { port, httpsPort };
@@ -205,6 +217,7 @@ export class UwsListener implements Listener {
 
 	async #close(): Promise<void> {
 		this.#state = 'closed';
+		clearInterval(this.#bufferBudget);
 		this.stopAccepting();
 
 		const gone = [...this.#connections].map((connection) => {
@@ -238,7 +251,7 @@ export class UwsListener implements Listener {
 		});
 	}
 
-	#createApp(app: uWS.TemplatedApp): uWS.TemplatedApp {
+	#createApp(app: uWS.TemplatedApp, secure: boolean): uWS.TemplatedApp {
 		this.#apps.push(app);
 
 		app.ws<SocketData>('/*', {
@@ -248,7 +261,7 @@ export class UwsListener implements Listener {
 			sendPingsAutomatically: true,
 			maxBackpressure: MAX_BUFFERED_BYTES,
 			closeOnBackpressureLimit: true,
-			upgrade: (res, req, context) => this.#onUpgrade(res, req, context),
+			upgrade: (res, req, context) => this.#onUpgrade(res, req, context, secure),
 			open: (ws) => this.#onOpen(ws),
 			message: (ws, message, isBinary) => this.#onMessage(ws, message, isBinary),
 			close: (ws, code, message) => this.#onClose(ws, code, message)
@@ -288,7 +301,7 @@ export class UwsListener implements Listener {
 		});
 	}
 
-	#onUpgrade(res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
+	#onUpgrade(res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t, secure: boolean): void {
 		let aborted = false;
 
 		res.onAborted(() => (aborted = true));
@@ -303,6 +316,8 @@ export class UwsListener implements Listener {
 				origin: req.getHeader('origin'),
 				protocols: splitProtocols(req.getHeader('sec-websocket-protocol')),
 				remoteAddress,
+				forwardedFor: req.getHeader('x-forwarded-for'),
+				secure,
 				query: new URLSearchParams(req.getQuery())
 			},
 			this.#state === 'listening'
@@ -324,13 +339,15 @@ export class UwsListener implements Listener {
 
 		res.cork(() => {
 			// An empty protocol writes no Sec-WebSocket-Protocol header.
-			res.upgrade<SocketData>({ remoteAddress, connection: undefined }, key, decision.protocol, extensions, context);
+			const client = decision.client ?? { address: remoteAddress, token: undefined };
+
+			res.upgrade<SocketData>({ remoteAddress, client, connection: undefined }, key, decision.protocol, extensions, context);
 		});
 	}
 
 	#onOpen(ws: uWS.WebSocket<SocketData>): void {
 		const data = ws.getUserData();
-		const connection = new UwsConnection(ws, data.remoteAddress);
+		const connection = new UwsConnection(ws, data.remoteAddress, data.client);
 
 		data.connection = connection;
 		this.#connections.add(connection);

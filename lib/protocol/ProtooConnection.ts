@@ -5,7 +5,8 @@
 import debugFactory from 'debug';
 import { describeError, RateLimitedLog } from '../log.js';
 import type { WsConnection } from '../listener/types.js';
-import { CloseCode, ErrorCode, RequestError } from './errors.js';
+import { TokenBucket } from '../limits/TokenBucket.js';
+import { CloseCode, ErrorCode, rateLimited, RequestError } from './errors.js';
 import { errorResponse, notification, parseMessage, successResponse } from './messages.js';
 import { validateRequest, type NotificationMethod, type Notifications, type Request } from './methods.js';
 
@@ -32,6 +33,13 @@ export interface RequestOutcome {
 	seconds: number;
 }
 
+/** Per-connection request limits (REQUEST_RATE, REQUEST_BURST, MAX_REQUESTS_IN_FLIGHT). */
+export interface RequestLimits {
+	rate: number;
+	burst: number;
+	maxInFlight: number;
+}
+
 export interface ProtooConnectionEvents {
 	/** Any frame arrived: the peer is alive. */
 	activity?: () => void;
@@ -44,11 +52,18 @@ export interface ProtooConnectionEvents {
 export class ProtooConnection implements PeerChannel {
 	readonly #ws: WsConnection;
 	readonly #events: ProtooConnectionEvents;
+	readonly #limits: RequestLimits;
+	readonly #bucket: TokenBucket;
 	#handler: RequestHandler | undefined;
+	#inFlight = 0;
+	/** Requests refused for want of tokens since the last one admitted. */
+	#refusedInARow = 0;
 	#closed = false;
 
-	constructor(ws: WsConnection, events: ProtooConnectionEvents = {}) {
+	constructor(ws: WsConnection, limits: RequestLimits, events: ProtooConnectionEvents = {}) {
 		this.#ws = ws;
+		this.#limits = limits;
+		this.#bucket = new TokenBucket(limits.rate, limits.burst);
 		this.#events = events;
 		ws.onMessage = (text) => this.#onMessage(text);
 		ws.onClose = (code, reason) => {
@@ -94,9 +109,14 @@ export class ProtooConnection implements PeerChannel {
 		const parsed = parseMessage(text);
 
 		switch (parsed.type) {
-			case 'request':
-				void this.#onRequest(parsed.message.id, parsed.message.method, parsed.message.data);
+			case 'request': {
+				const { id, method, data } = parsed.message;
+				const refusal = this.#admit();
+
+				if (refusal) this.#reply(method, id, process.hrtime.bigint(), refusal);
+				else void this.#onRequest(id, method, data);
 				break;
+			}
 			case 'refusedRequest':
 				this.#reply(parsed.method, parsed.id, process.hrtime.bigint(), new RequestError(ErrorCode.BAD_REQUEST, parsed.reason));
 				break;
@@ -115,10 +135,25 @@ export class ProtooConnection implements PeerChannel {
 		}
 	}
 
+	/** Why a request may not run now (over the rate, too many unanswered), or undefined. */
+	#admit(): RequestError | undefined {
+		if (!this.#bucket.take()) {
+			// A client that keeps sending into an empty bucket is not going to slow down.
+			if (++this.#refusedInARow >= this.#limits.burst) this.close('request rate limit exceeded');
+
+			return rateLimited(`more than ${this.#limits.rate} requests per second`);
+		}
+		this.#refusedInARow = 0;
+		if (this.#inFlight >= this.#limits.maxInFlight) return rateLimited(`more than ${this.#limits.maxInFlight} requests in flight`);
+
+		return undefined;
+	}
+
 	async #onRequest(id: number, method: string, data: unknown): Promise<void> {
 		const started = process.hrtime.bigint();
 		let outcome: { data: unknown } | RequestError;
 
+		this.#inFlight++;
 		try {
 			const request = validateRequest(method, data);
 
@@ -131,6 +166,8 @@ export class ProtooConnection implements PeerChannel {
 				errorLog.error(this.#ws.remoteAddress, `request ${method} failed: ${describeError(error)}`);
 				outcome = new RequestError(ErrorCode.INTERNAL, 'internal error');
 			}
+		} finally {
+			this.#inFlight--;
 		}
 		this.#reply(method, id, started, outcome);
 	}

@@ -10,7 +10,7 @@ import type { Config } from '../config/options.js';
 import type { MediaWorker } from '../media/WorkerPool.js';
 import { listenInfos, MEDIA_CODECS } from '../media/settings.js';
 import { turnServers } from '../media/turn.js';
-import { ErrorCode, forbidden, invalidState, notFound, RequestError } from '../protocol/errors.js';
+import { ErrorCode, forbidden, invalidState, notFound, rateLimited, RequestError } from '../protocol/errors.js';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import type { Notifications, NotificationMethod, PeerInfo, Request, RequestData, Success } from '../protocol/methods.js';
 import { randomId } from '../secrets.js';
@@ -84,11 +84,12 @@ export class Room extends EventEmitter<RoomEvents> {
 		return this.#peers.values();
 	}
 
-	/** Adds a peer (createRoom or joinRoom). */
-	join(metadata: Record<string, unknown>, channel: PeerChannel): Promise<Peer> {
+	/** Adds a peer (createRoom or joinRoom); `admit` throws when a server-wide quota says no. */
+	join(metadata: Record<string, unknown>, channel: PeerChannel, admit: () => void): Promise<Peer> {
 		return this.#serialize('join', () => {
 			if (this.#peers.size >= this.#config.maxPeersPerRoom)
 				throw new RequestError(ErrorCode.ROOM_FULL, `room is full (${this.#config.maxPeersPerRoom} peers)`);
+			admit();
 
 			const peer = new Peer(metadata, channel);
 
@@ -139,7 +140,8 @@ export class Room extends EventEmitter<RoomEvents> {
 
 	/** Removes a peer and tells the others (leaveRoom, timeout, grace expiry). */
 	remove(peer: Peer, why: string): Promise<void> {
-		return this.#serialize('remove', () => this.#removeNow(peer, why)).catch(() => undefined);
+		// Cleanup is never refused for a full queue.
+		return this.#serialize('remove', () => this.#removeNow(peer, why), false).catch(() => undefined);
 	}
 
 	/** Answers one validated request of a joined peer. */
@@ -220,8 +222,10 @@ export class Room extends EventEmitter<RoomEvents> {
 		this.emit('closed', reason);
 	}
 
-	#serialize<T>(name: string, task: () => T | Promise<T>): Promise<T> {
+	#serialize<T>(name: string, task: () => T | Promise<T>, bounded = true): Promise<T> {
 		if (this.#closed) return Promise.reject(invalidState('room is closed'));
+		if (bounded && this.#queue.size >= this.#config.maxRoomQueue)
+			return Promise.reject(rateLimited(`the room has ${this.#config.maxRoomQueue} requests waiting`));
 
 		return this.#queue.push(async () => task(), name).catch((error: unknown) => {
 			if (error instanceof AwaitQueueStoppedError) throw invalidState('room is closed');

@@ -6,7 +6,9 @@ import { EventEmitter } from 'node:events';
 import debugFactory from 'debug';
 import type { Config } from '../config/options.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
-import { ErrorCode, forbidden, invalidState, notFound, RequestError } from '../protocol/errors.js';
+import { KeyedBuckets } from '../limits/TokenBucket.js';
+import type { ClientInfo } from '../listener/types.js';
+import { ErrorCode, forbidden, invalidState, notFound, rateLimited, RequestError } from '../protocol/errors.js';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import type { Request } from '../protocol/methods.js';
 import type { Peer } from './Peer.js';
@@ -17,14 +19,18 @@ const debug = debugFactory('vcall:rooms');
 /** One client connection and the peer it speaks for, once joined. */
 export class Session {
 	readonly channel: PeerChannel;
+	readonly client: ClientInfo;
 	lastSeen = Date.now();
+	/** When the session last had no room (opened, or left one); undefined while joined. */
+	unjoinedSince: number | undefined = Date.now();
 	room: Room | undefined;
 	peer: Peer | undefined;
 	/** A createRoom, joinRoom or rejoinRoom is in flight: a second one would bind a second peer. */
 	joining = false;
 
-	constructor(channel: PeerChannel) {
+	constructor(channel: PeerChannel, client: ClientInfo) {
 		this.channel = channel;
+		this.client = client;
 	}
 
 	/** The peer this session still controls (not left, not taken over, room open). */
@@ -49,6 +55,7 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	readonly #workers: WorkerPool;
 	readonly #rooms = new Map<string, Room>();
 	readonly #sessions = new Set<Session>();
+	readonly #roomCreates: KeyedBuckets;
 	readonly #sweepTimer: NodeJS.Timeout;
 	#acceptingRooms = true;
 	#peerCount = 0;
@@ -57,8 +64,9 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		super();
 		this.#config = config;
 		this.#workers = workers;
-		// Silent peers are found by one sweep rather than a timer per peer.
-		const sweepMs = Math.min(5000, Math.max(50, (config.peerTimeout * 1000) / 4));
+		this.#roomCreates = new KeyedBuckets(config.roomCreatesPerMinute, 60);
+		// Silent peers and roomless sessions are found by one sweep rather than a timer each.
+		const sweepMs = Math.min(5000, Math.max(50, (Math.min(config.peerTimeout, config.joinTimeout) * 1000) / 4));
 
 		this.#sweepTimer = setInterval(() => this.#sweep(), sweepMs).unref();
 	}
@@ -86,8 +94,8 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	}
 
 	/** Registers a new connection. */
-	open(channel: PeerChannel): Session {
-		const session = new Session(channel);
+	open(channel: PeerChannel, client: ClientInfo): Session {
+		const session = new Session(channel, client);
 
 		this.#sessions.add(session);
 
@@ -158,6 +166,10 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 
 	async #createRoom(session: Session, metadata: Record<string, unknown>) {
 		if (!this.#acceptingRooms) throw new RequestError(ErrorCode.UNAVAILABLE, 'the server is not accepting new rooms');
+		if (this.#rooms.size >= this.#config.maxRooms) throw new RequestError(ErrorCode.UNAVAILABLE, 'the server holds as many rooms as it may');
+		this.#assertPeerRoom();
+		if (!this.#roomCreates.take(session.client.address))
+			throw rateLimited(`at most ${this.#config.roomCreatesPerMinute} new rooms per minute from one address`);
 
 		const worker = this.#workers.leastLoaded();
 
@@ -167,7 +179,7 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 
 		this.#register(room);
 
-		const peer = await room.join(metadata, session.channel);
+		const peer = await room.join(metadata, session.channel, this.#admitPeer);
 
 		this.#bind(session, room, peer);
 		session.channel.notify('roomCreated', { roomId: room.id });
@@ -177,7 +189,10 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 
 	async #joinRoom(session: Session, roomId: string, metadata: Record<string, unknown>) {
 		const room = this.#room(roomId);
-		const peer = await room.join(metadata, session.channel);
+
+		this.#assertPeerRoom();
+
+		const peer = await room.join(metadata, session.channel, this.#admitPeer);
 
 		this.#bind(session, room, peer);
 
@@ -201,6 +216,13 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		};
 	}
 
+	/** MAX_PEERS: checked before a join queues, and again when it runs (joins to other rooms ran meanwhile). */
+	#assertPeerRoom(): void {
+		if (this.#peerCount >= this.#config.maxPeers) throw new RequestError(ErrorCode.UNAVAILABLE, 'the server holds as many peers as it may');
+	}
+
+	readonly #admitPeer = (): void => this.#assertPeerRoom();
+
 	#room(roomId: string): Room {
 		const room = this.#rooms.get(roomId);
 
@@ -212,6 +234,7 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	#bind(session: Session, room: Room, peer: Peer): void {
 		session.room = room;
 		session.peer = peer;
+		session.unjoinedSince = undefined;
 		// The connection may have dropped while the join waited in the room's queue.
 		if (session.channel.closed) room.disconnected(peer);
 	}
@@ -231,10 +254,24 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		debug('room %s opened on worker %d', room.id, room.mediaWorker.index);
 	}
 
+	/** Whether a session has gone JOIN_TIMEOUT without a room (a connection held open for nothing). */
+	#roomless(session: Session, now: number): boolean {
+		if (session.joining || session.joined()) return false;
+		session.unjoinedSince ??= now;
+
+		return now - session.unjoinedSince >= this.#config.joinTimeout * 1000;
+	}
+
 	#sweep(): void {
-		const deadline = Date.now() - this.#config.peerTimeout * 1000;
+		const now = Date.now();
+		const deadline = now - this.#config.peerTimeout * 1000;
 
 		for (const session of this.#sessions) {
+			if (this.#roomless(session, now)) {
+				debug('session without a room for %ds, closing', this.#config.joinTimeout);
+				session.channel.close('join timeout: no room joined');
+				continue;
+			}
 			if (session.lastSeen >= deadline) continue;
 
 			const joined = session.joined();

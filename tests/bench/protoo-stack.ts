@@ -87,7 +87,7 @@ export async function startProtooStack(config: Config): Promise<ProtooStack> {
 			},
 			close: () => peer.close()
 		};
-		const session = rooms.open(channel);
+		const session = rooms.open(channel, { address: _info.socket.remoteAddress ?? '', token: undefined });
 
 		peer.on('request', (request, acceptRequest, rejectRequest) => {
 			rooms.touch(session);
