@@ -3,6 +3,7 @@
 // them on mediasoup workers. Tests start this class directly.
 
 import debugFactory from 'debug';
+import { JoinTokens } from '../lib/auth/JoinTokens.js';
 import { resolveAnnounced } from '../lib/config/announced.js';
 import type { Config } from '../lib/config/options.js';
 import { createHttpHandler, createUpgradeCheck, type HealthState } from '../lib/http/endpoints.js';
@@ -41,8 +42,10 @@ export class Server {
 		const { config, warning } = resolveAnnounced(input);
 
 		if (warning) log.warn(warning);
+		if (config.authMode === 'none' && config.nodeEnv === 'production')
+			log.warn('AUTH_MODE=none: ANYONE WHO REACHES THIS PORT CAN CREATE AND JOIN ROOMS AND GET TURN CREDENTIALS. Set AUTH_MODE=jwt and AUTH_SECRET (scripts/deploy.sh does), see the README\'s threat model.');
 
-		const server = new Server(config);
+		const server = new Server(config, await JoinTokens.create(config));
 
 		try {
 			await server.#start();
@@ -54,10 +57,10 @@ export class Server {
 		return server;
 	}
 
-	private constructor(config: Config) {
+	private constructor(config: Config, tokens: JoinTokens) {
 		this.config = config;
 		this.workers = new WorkerPool(config);
-		this.rooms = new Rooms(config, this.workers);
+		this.rooms = new Rooms(config, this.workers, tokens);
 		this.#metrics = new Metrics(this.rooms, this.workers);
 	}
 
@@ -102,6 +105,7 @@ export class Server {
 			rooms: this.rooms.roomCount,
 			peers: this.rooms.peerCount,
 			workers,
+			auth: this.config.authMode,
 			listener: { kind: this.#listener?.kind ?? 'none', reason: this.#listenerReason },
 			media
 		};

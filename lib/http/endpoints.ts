@@ -12,6 +12,8 @@ export interface HealthState {
 	rooms: number;
 	peers: number;
 	workers: number;
+	/** none: anyone may create and join rooms; jwt: joins need a signed token. */
+	auth: 'none' | 'jwt';
 	listener: { kind: string; reason: string };
 	media: { transports: number; producers: number; consumers: number };
 }

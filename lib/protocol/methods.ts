@@ -5,12 +5,13 @@
 // checks their meaning (codecs it supports, matching payload types).
 
 import { z } from 'zod';
+import { ROOM_ID } from '../auth/grants.js';
 import { ErrorCode, RequestError } from './errors.js';
 
 const MAX_METADATA_BYTES = 4096;
 
-/** Room and peer ids are random base64url strings made by the server. */
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id made by the server');
+/** Room and peer ids: random base64url strings made by the server, or room names of the same alphabet from a join token. */
+const id = z.string().regex(ROOM_ID, 'must be 1-64 characters of A-Z a-z 0-9 _ -');
 /** mediasoup object ids are UUIDs. */
 const objectId = z.string().min(1).max(64);
 
@@ -96,10 +97,13 @@ const rtpCapabilities = z.object({
 
 const inRoom = { roomId: id };
 
+/** A join token (JWT); also accepted as ?token= on the WebSocket URL. */
+const token = z.string().min(1).max(4096).optional();
+
 export const requestSchemas = {
-	createRoom: z.object({ metadata }),
-	joinRoom: z.object({ ...inRoom, metadata }),
-	rejoinRoom: z.object({ ...inRoom, peerId: id, reconnectToken: z.string().min(1).max(128) }),
+	createRoom: z.object({ metadata, token }),
+	joinRoom: z.object({ ...inRoom, metadata, token }),
+	rejoinRoom: z.object({ ...inRoom, peerId: id, reconnectToken: z.string().min(1).max(128), token }),
 	getRouterRtpCapabilities: z.object(inRoom),
 	createWebRtcTransport: z.object({ ...inRoom, direction: z.enum(['send', 'recv']), forceTcp: z.boolean().default(false) }),
 	connectWebRtcTransport: z.object({ ...inRoom, transportId: objectId, dtlsParameters }),
@@ -156,6 +160,8 @@ export interface ProducerInfo {
 
 export interface PeerInfo {
 	peerId: string;
+	/** The join token's subject (AUTH_MODE=jwt only); metadata cannot override it. */
+	identity?: string;
 	metadata: Record<string, unknown>;
 	producers: ProducerInfo[];
 }
@@ -166,7 +172,7 @@ export interface Success {
 
 export interface Notifications {
 	roomCreated: { roomId: string };
-	peerJoined: { peerId: string; metadata: Record<string, unknown> };
+	peerJoined: { peerId: string; identity?: string; metadata: Record<string, unknown> };
 	newProducer: { producerId: string; peerId: string; kind: 'audio' | 'video'; metadata: Record<string, unknown> };
 	producerClosed: { producerId: string; peerId: string };
 	producerPaused: { producerId: string; peerId: string };

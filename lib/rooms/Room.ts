@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { AwaitQueue, AwaitQueueStoppedError } from 'awaitqueue';
 import debugFactory from 'debug';
 import type * as ms from 'mediasoup/types';
+import type { JoinClaims } from '../auth/grants.js';
 import type { Config } from '../config/options.js';
 import type { MediaWorker } from '../media/WorkerPool.js';
 import { listenInfos, MEDIA_CODECS } from '../media/settings.js';
@@ -55,10 +56,11 @@ export class Room extends EventEmitter<RoomEvents> {
 	#idleTimer: NodeJS.Timeout | undefined;
 	#closed = false;
 
-	static async create(mediaWorker: MediaWorker, config: Config): Promise<Room> {
+	/** A room with a random id, or the one a join token names. */
+	static async create(mediaWorker: MediaWorker, config: Config, id = randomId(16)): Promise<Room> {
 		const router = await mediaWorker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
 
-		return new Room(randomId(16), router, mediaWorker, config);
+		return new Room(id, router, mediaWorker, config);
 	}
 
 	private constructor(id: string, router: ms.Router, mediaWorker: MediaWorker, config: Config) {
@@ -85,15 +87,14 @@ export class Room extends EventEmitter<RoomEvents> {
 	}
 
 	/** Adds a peer (createRoom or joinRoom); `admit` throws when a server-wide quota says no. */
-	join(metadata: Record<string, unknown>, channel: PeerChannel, admit: () => void): Promise<Peer> {
+	join(metadata: Record<string, unknown>, channel: PeerChannel, claims: JoinClaims, admit: () => void): Promise<Peer> {
 		return this.#serialize('join', () => {
 			if (this.#peers.size >= this.#config.maxPeersPerRoom)
 				throw new RequestError(ErrorCode.ROOM_FULL, `room is full (${this.#config.maxPeersPerRoom} peers)`);
 			admit();
 
-			const peer = new Peer(metadata, channel);
-
-			this.#notifyOthers(peer, 'peerJoined', { peerId: peer.id, metadata });
+			const peer = new Peer(metadata, channel, claims);
+			this.#notifyOthers(peer, 'peerJoined', peer.summary());
 			this.#peers.set(peer.id, peer);
 			clearTimeout(this.#idleTimer);
 			this.emit('peers', 1);
@@ -103,12 +104,16 @@ export class Room extends EventEmitter<RoomEvents> {
 		});
 	}
 
-	/** A new connection takes over a peer that proves it holds its reconnect token. */
-	rejoin(peerId: string, token: string, channel: PeerChannel): Promise<Peer> {
+	/**
+	 * A new connection takes over a peer that proves it holds its reconnect
+	 * token (and, with join tokens, a valid one for the same identity).
+	 */
+	rejoin(peerId: string, token: string, channel: PeerChannel, claims: JoinClaims): Promise<Peer> {
 		return this.#serialize('rejoin', () => {
 			const peer = this.#peers.get(peerId);
 
-			if (!peer || !peer.tokenMatches(token)) throw new RequestError(ErrorCode.UNAUTHORIZED, 'unknown peer or wrong reconnect token');
+			if (!peer || !peer.tokenMatches(token) || peer.identity !== claims.identity)
+				throw new RequestError(ErrorCode.UNAUTHORIZED, 'unknown peer or wrong reconnect token');
 
 			// A half-open old connection may not have noticed it is dead yet.
 			const previous = peer.channel;
@@ -301,7 +306,8 @@ export class Room extends EventEmitter<RoomEvents> {
 			iceCandidates: transport.iceCandidates,
 			dtlsParameters: transport.dtlsParameters,
 			sctpParameters: transport.sctpParameters,
-			iceServers: turnServers(config, peer.id)
+			// A stable username per identity lets coturn's user-quota count a person, not a connection.
+			iceServers: turnServers(config, peer.identity ?? peer.id)
 		};
 	}
 
@@ -332,6 +338,8 @@ export class Room extends EventEmitter<RoomEvents> {
 	async #produce(peer: Peer, data: RequestData<'produce'>) {
 		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
 
+		if (!peer.grants.publish) throw forbidden('the join token does not grant publish');
+		if (data.metadata.source === 'screen' && !peer.grants.screen) throw forbidden('the join token does not grant screen');
 		if (transport.appData.direction !== 'send') throw invalidState('produce needs a send transport');
 		if (peer.producers.size >= MAX_PRODUCERS_PER_PEER) throw invalidState(`at most ${MAX_PRODUCERS_PER_PEER} producers per peer`);
 
@@ -358,6 +366,7 @@ export class Room extends EventEmitter<RoomEvents> {
 	async #consume(peer: Peer, data: RequestData<'consume'>) {
 		const transport = peer.transport('recv');
 
+		if (!peer.grants.subscribe) throw forbidden('the join token does not grant subscribe');
 		if (!transport) throw invalidState('create a recv transport before consuming');
 		if (peer.consumers.size >= MAX_CONSUMERS_PER_PEER) throw invalidState(`at most ${MAX_CONSUMERS_PER_PEER} consumers per peer`);
 

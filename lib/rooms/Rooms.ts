@@ -6,6 +6,8 @@ import { EventEmitter } from 'node:events';
 import debugFactory from 'debug';
 import type { Config } from '../config/options.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
+import type { JoinClaims } from '../auth/grants.js';
+import type { JoinTokens } from '../auth/JoinTokens.js';
 import { KeyedBuckets } from '../limits/TokenBucket.js';
 import type { ClientInfo } from '../listener/types.js';
 import { ErrorCode, forbidden, invalidState, notFound, rateLimited, RequestError } from '../protocol/errors.js';
@@ -55,15 +57,19 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	readonly #workers: WorkerPool;
 	readonly #rooms = new Map<string, Room>();
 	readonly #sessions = new Set<Session>();
+	/** Rooms whose router is being created, by id (a symbol for unnamed ones). */
+	readonly #opening = new Map<string | symbol, Promise<Room>>();
+	readonly #tokens: JoinTokens;
 	readonly #roomCreates: KeyedBuckets;
 	readonly #sweepTimer: NodeJS.Timeout;
 	#acceptingRooms = true;
 	#peerCount = 0;
 
-	constructor(config: Config, workers: WorkerPool) {
+	constructor(config: Config, workers: WorkerPool, tokens: JoinTokens) {
 		super();
 		this.#config = config;
 		this.#workers = workers;
+		this.#tokens = tokens;
 		this.#roomCreates = new KeyedBuckets(config.roomCreatesPerMinute, 60);
 		// Silent peers and roomless sessions are found by one sweep rather than a timer each.
 		const sweepMs = Math.min(5000, Math.max(50, (Math.min(config.peerTimeout, config.joinTimeout) * 1000) / 4));
@@ -121,11 +127,11 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 			case 'heartbeat':
 				return { serverTime: Date.now() };
 			case 'createRoom':
-				return this.#joinOnce(session, () => this.#createRoom(session, request.data.metadata));
+				return this.#joinOnce(session, request.data.token, (claims) => this.#createRoom(session, claims, request.data.metadata));
 			case 'joinRoom':
-				return this.#joinOnce(session, () => this.#joinRoom(session, request.data.roomId, request.data.metadata));
+				return this.#joinOnce(session, request.data.token, (claims) => this.#joinRoom(session, claims, request.data.roomId, request.data.metadata));
 			case 'rejoinRoom':
-				return this.#joinOnce(session, () => this.#rejoinRoom(session, request.data));
+				return this.#joinOnce(session, request.data.token, (claims) => this.#rejoinRoom(session, claims, request.data));
 			default: {
 				const joined = session.joined();
 
@@ -148,9 +154,10 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	/**
 	 * Runs one join of a session at a time: the "not joined yet" check and the
 	 * bind are separated by awaits, so a second join arriving in between would
-	 * leave a peer bound to no session.
+	 * leave a peer bound to no session. The join token (the request's, else
+	 * the URL's) is verified first.
 	 */
-	async #joinOnce<T>(session: Session, join: () => Promise<T>): Promise<T> {
+	async #joinOnce<T>(session: Session, token: string | undefined, join: (claims: JoinClaims) => Promise<T>): Promise<T> {
 		if (session.joining) throw invalidState('a createRoom, joinRoom or rejoinRoom is already in progress');
 
 		const joined = session.joined();
@@ -158,15 +165,64 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		if (joined) throw invalidState(`already in room ${joined.room.id}; leaveRoom first`);
 		session.joining = true;
 		try {
-			return await join();
+			return await join(await this.#tokens.verify(token ?? session.client.token));
 		} finally {
 			session.joining = false;
 		}
 	}
 
-	async #createRoom(session: Session, metadata: Record<string, unknown>) {
+	/** A token for one room is good for that room only. */
+	#assertTokenRoom(claims: JoinClaims, roomId: string): void {
+		if (claims.room !== undefined && claims.room !== roomId) throw forbidden(`the join token is for another room, not ${roomId}`);
+	}
+
+	/** createRoom: a room named by the token (when it names one), or a random id. */
+	async #createRoom(session: Session, claims: JoinClaims, metadata: Record<string, unknown>) {
+		if (!claims.grants.create) throw forbidden('the join token does not grant create');
+		if (claims.room !== undefined && (this.#rooms.has(claims.room) || this.#opening.has(claims.room)))
+			throw invalidState(`room ${claims.room} exists; joinRoom it`);
+
+		const room = await this.#openRoom(session, claims.room);
+		const peer = await room.join(metadata, session.channel, claims, this.#admitPeer);
+
+		this.#bind(session, room, peer);
+		session.channel.notify('roomCreated', { roomId: room.id });
+
+		return { roomId: room.id, peerId: peer.id, reconnectToken: peer.reconnectToken, peers: [] };
+	}
+
+	/** joinRoom: with the create grant, a room the app named that does not exist yet is opened (LiveKit's model). */
+	async #joinRoom(session: Session, claims: JoinClaims, roomId: string, metadata: Record<string, unknown>) {
+		if (this.#tokens.required && claims.room === undefined) throw forbidden('the join token names no room; it is good for createRoom only');
+		this.#assertTokenRoom(claims, roomId);
+
+		const existing = this.#rooms.get(roomId);
+		let room: Room;
+
+		if (existing) room = existing;
+		else if (this.#tokens.required && claims.grants.create) room = await this.#openRoom(session, roomId);
+		else throw notFound(`no room ${roomId}`);
+
+		this.#assertPeerRoom();
+
+		const peer = await room.join(metadata, session.channel, claims, this.#admitPeer);
+
+		this.#bind(session, room, peer);
+
+		return { roomId, peerId: peer.id, reconnectToken: peer.reconnectToken, peers: room.otherPeers(peer) };
+	}
+
+	/**
+	 * Opens a room after the quotas agree. Two sessions opening the same named
+	 * room at once share one: the second waits for the first's.
+	 */
+	#openRoom(session: Session, roomId: string | undefined): Promise<Room> {
+		const pending = roomId === undefined ? undefined : this.#opening.get(roomId);
+
+		if (pending) return pending;
 		if (!this.#acceptingRooms) throw new RequestError(ErrorCode.UNAVAILABLE, 'the server is not accepting new rooms');
-		if (this.#rooms.size >= this.#config.maxRooms) throw new RequestError(ErrorCode.UNAVAILABLE, 'the server holds as many rooms as it may');
+		if (this.#rooms.size + this.#opening.size >= this.#config.maxRooms)
+			throw new RequestError(ErrorCode.UNAVAILABLE, 'the server holds as many rooms as it may');
 		this.#assertPeerRoom();
 		if (!this.#roomCreates.take(session.client.address))
 			throw rateLimited(`at most ${this.#config.roomCreatesPerMinute} new rooms per minute from one address`);
@@ -175,33 +231,25 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 
 		if (!worker) throw new RequestError(ErrorCode.UNAVAILABLE, 'no media worker is available; try again shortly');
 
-		const room = await Room.create(worker, this.#config);
+		const key = roomId ?? Symbol('unnamed');
+		const opening = Room.create(worker, this.#config, roomId)
+			.then((room) => {
+				this.#register(room);
 
-		this.#register(room);
+				return room;
+			})
+			.finally(() => this.#opening.delete(key));
 
-		const peer = await room.join(metadata, session.channel, this.#admitPeer);
+		this.#opening.set(key, opening);
 
-		this.#bind(session, room, peer);
-		session.channel.notify('roomCreated', { roomId: room.id });
-
-		return { roomId: room.id, peerId: peer.id, reconnectToken: peer.reconnectToken, peers: [] };
+		return opening;
 	}
 
-	async #joinRoom(session: Session, roomId: string, metadata: Record<string, unknown>) {
-		const room = this.#room(roomId);
+	async #rejoinRoom(session: Session, claims: JoinClaims, data: { roomId: string; peerId: string; reconnectToken: string }) {
+		this.#assertTokenRoom(claims, data.roomId);
 
-		this.#assertPeerRoom();
-
-		const peer = await room.join(metadata, session.channel, this.#admitPeer);
-
-		this.#bind(session, room, peer);
-
-		return { roomId, peerId: peer.id, reconnectToken: peer.reconnectToken, peers: room.otherPeers(peer) };
-	}
-
-	async #rejoinRoom(session: Session, data: { roomId: string; peerId: string; reconnectToken: string }) {
 		const room = this.#room(data.roomId);
-		const peer = await room.rejoin(data.peerId, data.reconnectToken, session.channel);
+		const peer = await room.rejoin(data.peerId, data.reconnectToken, session.channel, claims);
 
 		this.#bind(session, room, peer);
 

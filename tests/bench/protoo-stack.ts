@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import protooServer from 'protoo-server';
+import { JoinTokens } from '../../lib/auth/JoinTokens.js';
 import type { Config } from '../../lib/config/options.js';
 import { createHttpHandler, type HealthState } from '../../lib/http/endpoints.js';
 import type { HttpRequest } from '../../lib/listener/types.js';
@@ -31,6 +32,7 @@ export function healthOf(rooms: Rooms, workers: WorkerPool, listener: { kind: st
 
 	return {
 		status: workers.workers.length === 0 ? 'degraded' : 'healthy',
+		auth: 'none',
 		uptime: Math.round(process.uptime()),
 		rooms: rooms.roomCount,
 		peers,
@@ -52,7 +54,7 @@ export async function startProtooStack(config: Config): Promise<ProtooStack> {
 
 	await workers.start();
 
-	const rooms = new Rooms(config, workers);
+	const rooms = new Rooms(config, workers, await JoinTokens.create(config));
 	const listener = { kind: 'protoo-server', reason: `protoo-server ${protooServer.version} (WebSocket-Node on node:http)` };
 	const handleHttp = createHttpHandler({ config, health: () => healthOf(rooms, workers, listener), drain: () => undefined });
 	const httpServer = http.createServer((req, res) => {
