@@ -56,14 +56,49 @@ const example = {
 	// DRAIN_TIMEOUT: seconds a drain (SIGUSR2, or POST /admin/drain) lets
 	// calls go on before the process exits anyway.
 	drainTimeout: 3600,
-	// ADMIN_TOKEN: enables POST /admin/drain with 'Authorization: Bearer <token>'.
+	// ADMIN_TOKEN: enables POST /admin/drain on the ops listener with
+	// 'Authorization: Bearer <token>'; at least 32 characters.
 	adminToken: undefined,
+	// OPS_HOST / OPS_PORT: the ops listener (/metrics, /admin/*, /health with
+	// internals). Keep it on loopback or a private network.
+	opsHost: '127.0.0.1',
+	opsPort: 3090,
+	// ALLOW_INSECURE_WS: with TLS on, still accept ws:// on the plain port.
+	allowInsecureWs: false,
+	// AUTH_MODE: none | jwt. With jwt, joins need a token signed with
+	// AUTH_SECRET (HS256, >= 32 bytes) or by the key of AUTH_PUBLIC_KEY (PEM
+	// text or path; EdDSA, ES256, RS256).
+	authMode: 'none',
+	authSecret: undefined,
+	authPublicKey: undefined,
+	// Quotas: rooms and peers per server, connections per IP (TRUST_PROXY:
+	// the IP from X-Forwarded-For), room creations per IP per minute.
+	maxRooms: 500,
+	maxPeers: 2000,
+	maxConnectionsPerIp: 20,
+	trustProxy: false,
+	roomCreatesPerMinute: 10,
+	// Per connection: a token bucket of REQUEST_BURST requests refilled at
+	// REQUEST_RATE per second, and at most MAX_REQUESTS_IN_FLIGHT unanswered.
+	requestRate: 20,
+	requestBurst: 60,
+	maxRequestsInFlight: 8,
+	// MAX_ROOM_QUEUE: requests waiting in one room's queue.
+	maxRoomQueue: 100,
+	// JOIN_TIMEOUT: seconds a connection may stay without a room.
+	joinTimeout: 30,
+	// MAX_BUFFERED_TOTAL: unsent WebSocket bytes across all connections.
+	maxBufferedTotal: 268435456,
+	// HTTP timeouts of the node listener, in seconds.
+	httpHeadersTimeout: 10,
+	httpRequestTimeout: 30,
+	httpKeepAliveTimeout: 5,
 	// TURN_URLS / TURN_SECRET: TURN servers (coturn with use-auth-secret)
 	// handed to clients with time-limited credentials in createWebRtcTransport.
 	turnUrls: undefined,
 	turnSecret: undefined,
 	// TURN_CREDENTIAL_TTL: seconds a TURN credential stays valid.
-	turnCredentialTtl: 86400,
+	turnCredentialTtl: 3600,
 	// SHUTDOWN_TIMEOUT: seconds a graceful stop may take.
 	shutdownTimeout: 8
 } satisfies Record<keyof Config, unknown>;

@@ -272,7 +272,14 @@ install_env() {
 		say "keeping the existing $ENV_FILE (never overwritten)"
 		[[ $(stat -c '%a' -- "$ENV_FILE") == 640 ]] || warn "$ENV_FILE has mode $(stat -c '%a' -- "$ENV_FILE"); 0640 root:vcall is expected"
 	else
-		install_file "$SRC/.env.example" "$ENV_FILE" 0640 "$VCALL_GID" || true
+		# Closed by default: join tokens on, with a secret made here (never in the repository).
+		local fresh secret
+		fresh=$(mktemp)
+		secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+		sed -e 's/^AUTH_MODE=.*/AUTH_MODE=jwt/' -e "s/^# AUTH_SECRET=.*/AUTH_SECRET=$secret/" -- "$SRC/.env.example" >"$fresh"
+		say "AUTH_MODE=jwt with a new AUTH_SECRET in $ENV_FILE: mint join tokens with 'vcall token' or in the app backend (README)"
+		install_file "$fresh" "$ENV_FILE" 0640 "$VCALL_GID" || true
+		rm -f -- "$fresh"
 	fi
 	if [[ -z $(env_get MEDIASOUP_ANNOUNCED_IP '') && -z $(env_get MEDIASOUP_ANNOUNCED_DOMAIN '') ]]; then
 		warn "MEDIASOUP_ANNOUNCED_IP is not set in $ENV_FILE: remote peers will not connect. Set it to this server's public IP (curl -4 ifconfig.me), then: systemctl restart vcall"

@@ -3,11 +3,13 @@
 // them on mediasoup workers. Tests start this class directly.
 
 import debugFactory from 'debug';
+import { JoinTokens } from '../lib/auth/JoinTokens.js';
 import { resolveAnnounced } from '../lib/config/announced.js';
 import type { Config } from '../lib/config/options.js';
 import { createHttpHandler, createUpgradeCheck, type HealthState } from '../lib/http/endpoints.js';
 import { createListener } from '../lib/listener/index.js';
 import type { Listener, ListenerKind, WsConnection } from '../lib/listener/types.js';
+import { ConnectionCounter } from '../lib/limits/ConnectionCounter.js';
 import { log } from '../lib/log.js';
 import { Metrics } from '../lib/http/metrics.js';
 import { WorkerPool } from '../lib/media/WorkerPool.js';
@@ -32,6 +34,7 @@ export class Server {
 	readonly #closedPromise = new Promise<void>((resolve) => (this.#resolveClosed = resolve));
 	#address: ServerAddress | undefined;
 	readonly #metrics: Metrics;
+	readonly #connections = new ConnectionCounter();
 	#state: 'starting' | 'running' | 'draining' | 'shutting-down' | 'closed' = 'starting';
 	#drainTimer: NodeJS.Timeout | undefined;
 
@@ -39,8 +42,10 @@ export class Server {
 		const { config, warning } = resolveAnnounced(input);
 
 		if (warning) log.warn(warning);
+		if (config.authMode === 'none' && config.nodeEnv === 'production')
+			log.warn('AUTH_MODE=none: ANYONE WHO REACHES THIS PORT CAN CREATE AND JOIN ROOMS AND GET TURN CREDENTIALS. Set AUTH_MODE=jwt and AUTH_SECRET (scripts/deploy.sh does), see the README\'s threat model.');
 
-		const server = new Server(config);
+		const server = new Server(config, await JoinTokens.create(config));
 
 		try {
 			await server.#start();
@@ -52,10 +57,10 @@ export class Server {
 		return server;
 	}
 
-	private constructor(config: Config) {
+	private constructor(config: Config, tokens: JoinTokens) {
 		this.config = config;
 		this.workers = new WorkerPool(config);
-		this.rooms = new Rooms(config, this.workers);
+		this.rooms = new Rooms(config, this.workers, tokens);
 		this.#metrics = new Metrics(this.rooms, this.workers);
 	}
 
@@ -90,6 +95,7 @@ export class Server {
 			rooms: this.rooms.roomCount,
 			peers: this.rooms.peerCount,
 			workers,
+			auth: this.config.authMode,
 			listener: { kind: this.#listener?.kind ?? 'none', reason: this.#listenerReason },
 			media: this.rooms.mediaCounts()
 		};
@@ -159,8 +165,10 @@ export class Server {
 			httpsPort: config.httpsPort,
 			tls: config.sslCertPath && config.sslKeyPath ? { certPath: config.sslCertPath, keyPath: config.sslKeyPath } : undefined,
 			maxMessageBytes: config.maxMessageBytes,
+			maxBufferedTotal: config.maxBufferedTotal,
+			httpTimeouts: { headers: config.httpHeadersTimeout, request: config.httpRequestTimeout, keepAlive: config.httpKeepAliveTimeout },
 			http: createHttpHandler({ config, health: () => this.health(), drain: () => void this.drain(), routes: [this.#metrics.route] }),
-			upgrade: createUpgradeCheck(config, () => !this.shuttingDown),
+			upgrade: createUpgradeCheck({ config, accepting: () => !this.shuttingDown, connectionsFrom: (address) => this.#connections.count(address) }),
 			connection: (ws) => this.#accept(ws)
 		});
 
@@ -177,14 +185,22 @@ export class Server {
 	}
 
 	#accept(ws: WsConnection): void {
-		new ProtooConnection(ws, (channel) => {
-			const session = this.rooms.open(channel);
+		const { config } = this;
+		const { address } = ws.client;
+		const limits = { rate: config.requestRate, burst: config.requestBurst, maxInFlight: config.maxRequestsInFlight };
+
+		this.#connections.add(address);
+		new ProtooConnection(ws, limits, (channel) => {
+			const session = this.rooms.open(channel, ws.client);
 
 			return {
 				request: (request) => this.rooms.handle(session, request),
 				activity: () => this.rooms.touch(session),
 				answered: this.#metrics.observe,
-				closed: () => this.rooms.closed(session)
+				closed: () => {
+					this.#connections.remove(address);
+					this.rooms.closed(session);
+				}
 			};
 		});
 		debug('connection from %s', ws.remoteAddress);

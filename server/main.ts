@@ -1,12 +1,24 @@
 #!/usr/bin/env node
 // The command: read the configuration, start the server, stop gracefully on
 // SIGTERM/SIGINT within SHUTDOWN_TIMEOUT, reload TLS on SIGHUP, drain on SIGUSR2.
+// `vcall token ...` prints a join token instead.
 
 import { ConfigError, loadConfig } from '../lib/config/load.js';
 import { log } from '../lib/log.js';
 import { Server } from './Server.js';
+import { tokenCommand } from './token.js';
 
 async function main(): Promise<void> {
+	if (process.argv[2] === 'token') {
+		try {
+			process.stdout.write(`${await tokenCommand(process.argv.slice(3))}\n`);
+			process.exit(0);
+		} catch (error) {
+			process.stderr.write(`vcall token: ${(error as Error).message}\n`);
+			process.exit(2);
+		}
+	}
+
 	let config;
 
 	try {

@@ -3,72 +3,16 @@
 // still work.
 
 import test from 'ava';
-import WebSocket from 'ws';
 import { errorCodeOf, TestPeer } from './helpers/client.js';
 import { availableListeners } from './helpers/listeners.js';
+import { RawClient } from './helpers/raw.js';
 import { startServer } from './helpers/server.js';
 
 const { kinds } = await availableListeners();
 
-/** A raw protoo speaker, to send what protoo-client never would. */
-class RawClient {
-	readonly ws: WebSocket;
-	readonly messages: any[] = [];
-	readonly closed: Promise<{ code: number; reason: string }>;
-	#nextId = 1;
-
-	static async open(url: string): Promise<RawClient> {
-		const client = new RawClient(url);
-
-		await new Promise((resolve, reject) => {
-			client.ws.once('open', resolve);
-			client.ws.once('error', reject);
-		});
-
-		return client;
-	}
-
-	private constructor(url: string) {
-		this.ws = new WebSocket(url, 'protoo');
-		this.ws.on('message', (data) => this.messages.push(JSON.parse(String(data))));
-		this.closed = new Promise((resolve) => this.ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
-	}
-
-	/** Sends a request and resolves with its response. */
-	request(method: string, data: unknown): Promise<any> {
-		const id = this.#nextId++;
-
-		this.ws.send(JSON.stringify({ request: true, id, method, data }));
-
-		return this.next((m) => m.response === true && m.id === id);
-	}
-
-	next(match: (m: any) => boolean): Promise<any> {
-		const seen = this.messages.find(match);
-
-		if (seen) return Promise.resolve(seen);
-
-		return new Promise((resolve, reject) => {
-			const onClose = () => reject(new Error('closed before the expected message'));
-			const onMessage = () => {
-				const found = this.messages.find(match);
-
-				if (found) {
-					this.ws.off('message', onMessage);
-					this.ws.off('close', onClose);
-					resolve(found);
-				}
-			};
-
-			this.ws.on('message', onMessage);
-			this.ws.once('close', onClose);
-		});
-	}
-}
-
 for (const listener of kinds) {
 	test.serial(`[${listener}] bad input gets documented errors and disturbs nothing`, async (t) => {
-		const { server, url } = await startServer({ listener, maxMessageBytes: 16384 });
+		const { server, url } = await startServer({ listener, maxMessageBytes: 16384, maxConnectionsPerIp: 100 });
 
 		t.teardown(() => server.close());
 

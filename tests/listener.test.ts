@@ -50,6 +50,9 @@ class Queue<T> {
 	}
 }
 
+/** Budgets and timeouts far from what these tests reach. */
+const LIMITS = { maxBufferedTotal: 1 << 30, httpTimeouts: { headers: 10, request: 30, keepAlive: 5 } };
+
 /** A server-side connection with its callbacks recorded. */
 interface ServerSide {
 	conn: WsConnection;
@@ -77,6 +80,7 @@ async function start(t: ExecutionContext, kind: ListenerKind, overrides: Partial
 		httpsPort: 0,
 		tls: undefined,
 		maxMessageBytes: MAX_MESSAGE_BYTES,
+		...LIMITS,
 		http: (req): HttpResponse => {
 			httpRequests.push(req);
 
@@ -231,6 +235,7 @@ test('createListener picks and explains', async (t) => {
 		httpsPort: 0,
 		tls: undefined,
 		maxMessageBytes: MAX_MESSAGE_BYTES,
+		...LIMITS,
 		http: () => ({ status: 204, headers: {}, body: '' }),
 		upgrade: () => ({ accept: false, status: 403, reason: 'no' }),
 		connection: () => {}
@@ -320,6 +325,7 @@ for (const kind of kinds) {
 			httpsPort: 0,
 			tls: undefined,
 			maxMessageBytes: MAX_MESSAGE_BYTES,
+			...LIMITS,
 			http: () => ({ status: 204, headers: {}, body: '' }),
 			upgrade: () => ({ accept: false, status: 403, reason: 'no' }),
 			connection: () => {}

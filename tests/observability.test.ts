@@ -5,6 +5,8 @@ import test from 'ava';
 import { errorCodeOf, TestPeer } from './helpers/client.js';
 import { startServer } from './helpers/server.js';
 
+const ADMIN_TOKEN = 'an-admin-token-of-at-least-32-characters';
+
 test.serial('/metrics reports objects, worker usage, requests by method and code, and latency', async (t) => {
 	const { server, url, httpUrl } = await startServer();
 
@@ -42,7 +44,7 @@ test.serial('/metrics reports objects, worker usage, requests by method and code
 });
 
 test.serial('draining refuses new rooms, keeps calls going, then closes when the last call ends', async (t) => {
-	const { server, url, httpUrl } = await startServer({ adminToken: 'sesame', drainTimeout: 30 });
+	const { server, url, httpUrl } = await startServer({ adminToken: ADMIN_TOKEN, drainTimeout: 30 });
 
 	t.teardown(() => server.close());
 
@@ -57,7 +59,7 @@ test.serial('draining refuses new rooms, keeps calls going, then closes when the
 
 	const drained = server.done;
 
-	t.is((await fetch(`${httpUrl}/admin/drain`, { method: 'POST', headers: { authorization: 'Bearer sesame' } })).status, 202);
+	t.is((await fetch(`${httpUrl}/admin/drain`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status, 202);
 
 	const health = await fetch(`${httpUrl}/health`);
 

@@ -291,7 +291,12 @@ test.serial('deploy.sh --root installs app, user, env, unit and sysctl into the 
 	const envFile = path.join(root, 'etc', 'vcall', 'env');
 	const st = fs.statSync(envFile);
 
-	t.is(fs.readFileSync(envFile, 'utf8'), fs.readFileSync(envExample, 'utf8'));
+	// .env.example with join tokens on and a fresh secret: closed by default.
+	const written = fs.readFileSync(envFile, 'utf8');
+	const secret = /^AUTH_SECRET=([0-9a-f]{64})$/m.exec(written)?.[1];
+
+	t.truthy(secret, 'a 32-byte AUTH_SECRET is generated');
+	t.is(written, fs.readFileSync(envExample, 'utf8').replace(/^AUTH_MODE=none$/m, 'AUTH_MODE=jwt').replace(/^# AUTH_SECRET=$/m, `AUTH_SECRET=${secret}`));
 	t.is(st.mode & 0o777, 0o640);
 	t.is(st.uid, 0);
 	t.is(st.gid, gid!);
@@ -392,7 +397,8 @@ test.serial('deploy.sh --dry-run prints the actions and changes nothing', (t) =>
 	t.is(dry.code, 0, dry.out);
 	t.false(fs.existsSync(fresh));
 	t.regex(dry.out, /\+ systemd-sysusers --root /);
-	t.regex(dry.out, /\+ install -D -m 0640 -o 0 -g vcall -- .*\.env\.example .*\/etc\/vcall\/env/);
+	t.regex(dry.out, /\+ install -D -m 0640 -o 0 -g vcall -- \S+ .*\/etc\/vcall\/env/);
+	t.regex(dry.out, /AUTH_MODE=jwt with a new AUTH_SECRET/);
 	t.regex(dry.out, /\+ install -D -m 0644 .*\/etc\/systemd\/system\/vcall\.service/);
 	t.regex(dry.out, /\+ install -D -m 0644 .*\/etc\/sysctl\.d\/90-vcall\.conf/);
 	t.regex(dry.out, /\+ systemctl --root=.* enable vcall\.service/);

@@ -54,7 +54,7 @@ for (const listener of kinds) {
 		const eighth = await TestPeer.connect(url);
 
 		t.teardown(() => eighth.close());
-		t.is(await errorCodeOf(eighth.join(created.roomId)), 429);
+		t.is(await errorCodeOf(eighth.join(created.roomId)), 486);
 
 		// media: capabilities, both transports, audio + video (+ screen on peer0)
 		for (const peer of peers) {

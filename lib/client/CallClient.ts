@@ -446,6 +446,7 @@ export class CallClient extends EventTarget {
 			throw error;
 		}
 
+		this.#reconnectToken = response.reconnectToken;
 		this.#rejoins++;
 		this.#log('rejoined', { ms: Date.now() - started });
 

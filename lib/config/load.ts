@@ -124,6 +124,14 @@ function crossCheck(config: Config): void {
 		throw new ConfigError('TURN_URLS and TURN_SECRET must be set together');
 	if (config.turnUrls && !config.turnUrls.split(',').every((url) => /^turns?:[^\s,]+$/.test(url.trim())))
 		throw new ConfigError(`TURN_URLS=${JSON.stringify(config.turnUrls)} is invalid: expected turn: or turns: URLs, comma-separated`);
+	if (config.adminToken !== undefined && config.adminToken.length < 32)
+		throw new ConfigError('ADMIN_TOKEN must be at least 32 characters (make one: openssl rand -hex 32)');
+	if (config.authSecret !== undefined && Buffer.byteLength(config.authSecret) < 32)
+		throw new ConfigError('AUTH_SECRET must be at least 32 bytes (make one: openssl rand -hex 32)');
+	if (config.authSecret !== undefined && config.authPublicKey !== undefined) throw new ConfigError('set AUTH_SECRET or AUTH_PUBLIC_KEY, not both');
+	if (config.authMode === 'jwt' && config.authSecret === undefined && config.authPublicKey === undefined)
+		throw new ConfigError('AUTH_MODE=jwt needs AUTH_SECRET or AUTH_PUBLIC_KEY');
+	if (config.authPublicKey && !config.authPublicKey.includes('-----BEGIN')) checkReadable(config.authPublicKey, 'AUTH_PUBLIC_KEY');
 	if (config.sslCertPath) checkReadable(config.sslCertPath, 'SSL_CERT_PATH');
 	if (config.sslKeyPath) checkReadable(config.sslKeyPath, 'SSL_KEY_PATH');
 }

@@ -12,6 +12,8 @@ export interface HealthState {
 	rooms: number;
 	peers: number;
 	workers: number;
+	/** none: anyone may create and join rooms; jwt: joins need a signed token. */
+	auth: 'none' | 'jwt';
 	listener: { kind: string; reason: string };
 	media: { transports: number; producers: number; consumers: number };
 }
@@ -104,19 +106,45 @@ export function createHttpHandler(sources: EndpointSources): (req: HttpRequest) 
 	};
 }
 
+/** The client's address: the last X-Forwarded-For entry (the one our proxy added) when TRUST_PROXY is on. */
+export function clientAddress(config: Config, req: Pick<UpgradeRequest, 'remoteAddress' | 'forwardedFor'>): string {
+	if (!config.trustProxy) return req.remoteAddress;
+
+	const last = req.forwardedFor.split(',').at(-1)?.trim();
+
+	return last || req.remoteAddress;
+}
+
+export interface UpgradeSources {
+	config: Config;
+	accepting: () => boolean;
+	/** Open connections from a client address. */
+	connectionsFrom: (address: string) => number;
+}
+
 /**
  * protoo lives at '/', speaks the 'protoo' subprotocol, and accepts browsers
  * only from FRONTEND_URL. Clients that send no Origin (not browsers) pass.
+ * With TLS on, the plain port takes no WebSockets (tokens would travel in
+ * clear) unless ALLOW_INSECURE_WS; an address holding MAX_CONNECTIONS_PER_IP
+ * gets 429.
  */
-export function createUpgradeCheck(config: Config, accepting: () => boolean): (req: UpgradeRequest) => UpgradeDecision {
+export function createUpgradeCheck({ config, accepting, connectionsFrom }: UpgradeSources): (req: UpgradeRequest) => UpgradeDecision {
 	const origins = allowedOrigins(config);
+	const plainRefused = config.sslCertPath !== undefined && !config.allowInsecureWs;
 
 	return (req) => {
 		if (!accepting()) return { accept: false, status: 503, reason: 'Service Unavailable' };
 		if (req.path !== '/') return { accept: false, status: 404, reason: 'Not Found' };
 		if (!req.protocols.includes('protoo')) return { accept: false, status: 400, reason: 'Bad Request: subprotocol protoo required' };
 		if (req.origin && !originAllowed(origins, req.origin)) return { accept: false, status: 403, reason: 'Forbidden: origin not allowed' };
+		if (plainRefused && !req.secure) return { accept: false, status: 403, reason: 'Forbidden: use wss:// on the HTTPS port' };
 
-		return { accept: true, protocol: 'protoo' };
+		const address = clientAddress(config, req);
+
+		if (connectionsFrom(address) >= config.maxConnectionsPerIp)
+			return { accept: false, status: 429, reason: 'Too Many Requests: too many connections from your address' };
+
+		return { accept: true, protocol: 'protoo', client: { address, token: req.query.get('token') ?? undefined } };
 	};
 }

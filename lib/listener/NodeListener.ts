@@ -10,6 +10,8 @@ import debugFactory from 'debug';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
 	BINARY_FRAME_CLOSE,
+	BUFFER_BUDGET_INTERVAL_MS,
+	enforceBufferBudget,
 	MAX_BUFFERED_BYTES,
 	decideUpgrade,
 	handleHttp,
@@ -20,7 +22,7 @@ import {
 	statusLine,
 	truncateReason
 } from './common.js';
-import type { HttpRequest, Listener, ListenerOptions, WsConnection } from './types.js';
+import type { ClientInfo, HttpRequest, Listener, ListenerOptions, WsConnection } from './types.js';
 
 const debug = debugFactory('vcall:listener:node');
 
@@ -85,6 +87,7 @@ function listenOn(server: http.Server, port: number, host: string): Promise<numb
 /** One accepted ws socket seen through the WsConnection contract. */
 class NodeConnection implements WsConnection {
 	readonly remoteAddress: string;
+	readonly client: ClientInfo;
 	onMessage: (text: string) => void = () => {};
 	onClose: (code: number, reason: string) => void = () => {};
 	/** Resolves after onClose ran. */
@@ -96,10 +99,11 @@ class NodeConnection implements WsConnection {
 	readonly #socket: Duplex;
 	#corked = false;
 
-	constructor(ws: WebSocket, remoteAddress: string, socket: Duplex) {
+	constructor(ws: WebSocket, remoteAddress: string, socket: Duplex, client: ClientInfo) {
 		this.#ws = ws;
 		this.#socket = socket;
 		this.remoteAddress = remoteAddress;
+		this.client = client;
 
 		let resolveClosed: () => void;
 
@@ -114,6 +118,10 @@ class NodeConnection implements WsConnection {
 			safeCall('onClose', () => this.onClose(code, reason.toString('utf8')));
 			resolveClosed();
 		});
+	}
+
+	bufferedAmount(): number {
+		return this.#ws.bufferedAmount;
 	}
 
 	send(text: string): boolean {
@@ -201,6 +209,7 @@ export class NodeListener implements Listener {
 	#httpsServer: https.Server | undefined;
 	#serversClosed: Promise<void> | undefined;
 	#heartbeat: NodeJS.Timeout | undefined;
+	#bufferBudget: NodeJS.Timeout | undefined;
 	#closing: Promise<void> | undefined;
 	#state: 'new' | 'listening' | 'draining' | 'closed' = 'new';
 
@@ -221,9 +230,9 @@ export class NodeListener implements Listener {
 		this.#state = 'listening';
 
 		try {
-			const plain = http.createServer((req, res) => void this.#onRequest(req, res));
+			const plain = http.createServer(this.#serverOptions(), (req, res) => void this.#onRequest(req, res));
 
-			this.#addServer(plain);
+			this.#addServer(plain, false);
 
 			const port = await listenOn(plain, this.#opts.port, this.#opts.host);
 			let httpsPort: number | undefined;
@@ -233,18 +242,24 @@ export class NodeListener implements Listener {
 
 				this.#assertStillStarting();
 
-				const secure = https.createServer({ cert, key }, (req, res) => void this.#onRequest(req, res));
+				const secure = https.createServer({ ...this.#serverOptions(), cert, key }, (req, res) => void this.#onRequest(req, res));
 
 				this.#httpsServer = secure;
-				this.#addServer(secure);
+				this.#addServer(secure, true);
 				httpsPort = await listenOn(secure, this.#opts.httpsPort, this.#opts.host);
 			}
 
 			this.#heartbeat = setInterval(() => {
 				for (const connection of this.#connections) connection.heartbeat();
 			}, HEARTBEAT_INTERVAL_MS);
-			// The servers keep the process alive, not the heartbeat.
+			this.#bufferBudget = setInterval(() => {
+				const dropped = enforceBufferBudget(this.#connections, this.#opts.maxBufferedTotal);
+
+				if (dropped) debug('unsent data over %d bytes in all: dropped %d sockets', this.#opts.maxBufferedTotal, dropped);
+			}, BUFFER_BUDGET_INTERVAL_MS);
+			// The servers keep the process alive, not these timers.
 			this.#heartbeat.unref();
+			this.#bufferBudget.unref();
 
 			debug('listening [host:%s, port:%d, httpsPort:%s]', this.#opts.host, port, httpsPort ?? '-');
 
@@ -294,6 +309,7 @@ export class NodeListener implements Listener {
 	async #close(): Promise<void> {
 		this.#state = 'closed';
 		clearInterval(this.#heartbeat);
+		clearInterval(this.#bufferBudget);
 		this.stopAccepting();
 
 		const gone = [...this.#connections].map((connection) => {
@@ -310,9 +326,22 @@ export class NodeListener implements Listener {
 		debug('closed');
 	}
 
-	#addServer(server: http.Server): void {
+	/** Slow clients (headers a byte at a time, a body never finished, idle keep-alive) are not held forever. */
+	#serverOptions(): http.ServerOptions {
+		const { headers, request, keepAlive } = this.#opts.httpTimeouts;
+
+		return {
+			headersTimeout: headers * 1000,
+			requestTimeout: request * 1000,
+			keepAliveTimeout: keepAlive * 1000,
+			// How often node looks for requests over those timeouts (its default, 30 s, would add up to 30 s).
+			connectionsCheckingInterval: Math.min(1000, headers * 500)
+		};
+	}
+
+	#addServer(server: http.Server, secure: boolean): void {
 		this.#servers.push(server);
-		server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+		server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head, secure));
 	}
 
 	async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -332,7 +361,7 @@ export class NodeListener implements Listener {
 		res.end(response.body);
 	}
 
-	#onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+	#onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
 		// Until ws owns the socket, a reset must not become an uncaught 'error'.
 		socket.on('error', (error) => debug('upgrade socket error: %s', error.message));
 
@@ -345,6 +374,8 @@ export class NodeListener implements Listener {
 				origin: req.headers.origin ?? '',
 				protocols: splitProtocols(req.headers['sec-websocket-protocol'] ?? ''),
 				remoteAddress,
+				forwardedFor: [req.headers['x-forwarded-for'] ?? ''].flat().join(', '),
+				secure,
 				query: new URLSearchParams(query)
 			},
 			this.#state === 'listening'
@@ -357,12 +388,14 @@ export class NodeListener implements Listener {
 			return;
 		}
 
+		const client = decision.client ?? { address: remoteAddress, token: undefined };
+
 		this.#chosenProtocol.set(req, decision.protocol);
-		this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, remoteAddress, socket));
+		this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, remoteAddress, socket, client));
 	}
 
-	#onConnection(ws: WebSocket, remoteAddress: string, socket: Duplex): void {
-		const connection = new NodeConnection(ws, remoteAddress, socket);
+	#onConnection(ws: WebSocket, remoteAddress: string, socket: Duplex, client: ClientInfo): void {
+		const connection = new NodeConnection(ws, remoteAddress, socket, client);
 
 		this.#connections.add(connection);
 		void connection.closed.then(() => this.#connections.delete(connection));

@@ -12,7 +12,9 @@ import debugFactory from 'debug';
 import type * as uWS from 'uWebSockets.js';
 import {
 	BINARY_FRAME_CLOSE,
+	BUFFER_BUDGET_INTERVAL_MS,
 	MAX_BUFFERED_BYTES,
+	enforceBufferBudget,
 	addressFromBytes,
 	decideUpgrade,
 	handleHttp,
@@ -22,7 +24,7 @@ import {
 	statusLine,
 	truncateReason
 } from './common.js';
-import type { HttpRequest, Listener, ListenerOptions, TlsOptions, WsConnection } from './types.js';
+import type { ClientInfo, HttpRequest, Listener, ListenerOptions, TlsOptions, WsConnection } from './types.js';
 
 export type UwsModule = typeof uWS;
 
@@ -59,12 +61,14 @@ const utf8 = new TextDecoder();
 
 interface SocketData {
 	remoteAddress: string;
+	client: ClientInfo;
 	connection: UwsConnection | undefined;
 }
 
 /** One uWS WebSocket seen through the WsConnection contract. */
 class UwsConnection implements WsConnection {
 	readonly remoteAddress: string;
+	readonly client: ClientInfo;
 	onMessage: (text: string) => void = () => {};
 	onClose: (code: number, reason: string) => void = () => {};
 	/** Resolves after onClose ran. */
@@ -73,10 +77,15 @@ class UwsConnection implements WsConnection {
 	/** Undefined from the close handler on: uWS throws on a closed socket. */
 	#ws: uWS.WebSocket<SocketData> | undefined;
 
-	constructor(ws: uWS.WebSocket<SocketData>, remoteAddress: string) {
+	constructor(ws: uWS.WebSocket<SocketData>, remoteAddress: string, client: ClientInfo) {
 		this.#ws = ws;
 		this.remoteAddress = remoteAddress;
+		this.client = client;
 		this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+	}
+
+	bufferedAmount(): number {
+		return this.#ws?.getBufferedAmount() ?? 0;
 	}
 
 	send(text: string): boolean {
@@ -133,6 +142,7 @@ export class UwsListener implements Listener {
 	/** The app that takes new TLS connections; reloadTls() replaces it. */
 	#https: { app: uWS.TemplatedApp; listenSocket: uWS.us_listen_socket; port: number } | undefined;
 	readonly #connections = new Set<UwsConnection>();
+	#bufferBudget: NodeJS.Timeout | undefined;
 	#closing: Promise<void> | undefined;
 	#state: 'new' | 'listening' | 'draining' | 'closed' = 'new';
 
@@ -147,7 +157,7 @@ export class UwsListener implements Listener {
 		this.#state = 'listening';
 
 		try {
-			const port = this.#uws.us_socket_local_port(this.#listenOn(this.#createApp(this.#uws.App()), this.#opts.port));
+			const port = this.#uws.us_socket_local_port(this.#listenOn(this.#createApp(this.#uws.App(), false), this.#opts.port));
 			let httpsPort: number | undefined;
 
 			if (this.#opts.tls) {
@@ -162,6 +172,8 @@ export class UwsListener implements Listener {
 				httpsPort = this.#listenTls(app, this.#opts.httpsPort || this.#ephemeralPort(app));
 			}
 
+			// The listen sockets keep the process alive, not this timer.
+			this.#bufferBudget = setInterval(() => enforceBufferBudget(this.#connections, this.#opts.maxBufferedTotal), BUFFER_BUDGET_INTERVAL_MS).unref();
 			debug('listening [host:%s, port:%d, httpsPort:%s]', this.#opts.host, port, httpsPort ?? '-');
 
 			return { port, httpsPort };
@@ -227,6 +239,7 @@ export class UwsListener implements Listener {
 
 	async #close(): Promise<void> {
 		this.#state = 'closed';
+		clearInterval(this.#bufferBudget);
 		this.stopAccepting();
 
 		const gone = [...this.#connections].map((connection) => {
@@ -263,7 +276,7 @@ export class UwsListener implements Listener {
 	}
 
 	#sslApp(tls: TlsOptions): uWS.TemplatedApp {
-		return this.#createApp(this.#uws.SSLApp({ cert_file_name: tls.certPath, key_file_name: tls.keyPath }));
+		return this.#createApp(this.#uws.SSLApp({ cert_file_name: tls.certPath, key_file_name: tls.keyPath }), true);
 	}
 
 	/**
@@ -291,7 +304,7 @@ export class UwsListener implements Listener {
 		return bound;
 	}
 
-	#createApp(app: uWS.TemplatedApp): uWS.TemplatedApp {
+	#createApp(app: uWS.TemplatedApp, secure: boolean): uWS.TemplatedApp {
 		this.#apps.push(app);
 
 		app.ws<SocketData>('/*', {
@@ -301,7 +314,7 @@ export class UwsListener implements Listener {
 			sendPingsAutomatically: true,
 			maxBackpressure: MAX_BUFFERED_BYTES,
 			closeOnBackpressureLimit: true,
-			upgrade: (res, req, context) => this.#onUpgrade(res, req, context),
+			upgrade: (res, req, context) => this.#onUpgrade(res, req, context, secure),
 			open: (ws) => this.#onOpen(ws),
 			message: (ws, message, isBinary) => this.#onMessage(ws, message, isBinary),
 			close: (ws, code, message) => this.#onClose(ws, code, message)
@@ -341,7 +354,7 @@ export class UwsListener implements Listener {
 		});
 	}
 
-	#onUpgrade(res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
+	#onUpgrade(res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t, secure: boolean): void {
 		let aborted = false;
 
 		res.onAborted(() => (aborted = true));
@@ -356,6 +369,8 @@ export class UwsListener implements Listener {
 				origin: req.getHeader('origin'),
 				protocols: splitProtocols(req.getHeader('sec-websocket-protocol')),
 				remoteAddress,
+				forwardedFor: req.getHeader('x-forwarded-for'),
+				secure,
 				query: new URLSearchParams(req.getQuery())
 			},
 			this.#state === 'listening'
@@ -377,13 +392,15 @@ export class UwsListener implements Listener {
 
 		res.cork(() => {
 			// An empty protocol writes no Sec-WebSocket-Protocol header.
-			res.upgrade<SocketData>({ remoteAddress, connection: undefined }, key, decision.protocol, extensions, context);
+			const client = decision.client ?? { address: remoteAddress, token: undefined };
+
+			res.upgrade<SocketData>({ remoteAddress, client, connection: undefined }, key, decision.protocol, extensions, context);
 		});
 	}
 
 	#onOpen(ws: uWS.WebSocket<SocketData>): void {
 		const data = ws.getUserData();
-		const connection = new UwsConnection(ws, data.remoteAddress);
+		const connection = new UwsConnection(ws, data.remoteAddress, data.client);
 
 		data.connection = connection;
 		this.#connections.add(connection);

@@ -16,6 +16,45 @@ import { CloseCode, type HttpHandler, type HttpRequest, type HttpResponse, type 
  */
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
 
+/** How often the total of unsent bytes is checked against the budget. */
+export const BUFFER_BUDGET_INTERVAL_MS = 250;
+
+interface Buffering {
+	bufferedAmount(): number;
+	terminate(): void;
+}
+
+/**
+ * Keeps the unsent bytes of all sockets under `budget` by dropping the
+ * sockets holding most (clients that stopped reading); returns how many were
+ * dropped. One pass over the sockets: cheap even for 10,000 of them.
+ */
+export function enforceBufferBudget(connections: Iterable<Buffering>, budget: number): number {
+	let total = 0;
+	const holders: { connection: Buffering; bytes: number }[] = [];
+
+	for (const connection of connections) {
+		const bytes = connection.bufferedAmount();
+
+		total += bytes;
+		if (bytes > 0) holders.push({ connection, bytes });
+	}
+	if (total <= budget) return 0;
+
+	holders.sort((a, b) => b.bytes - a.bytes);
+
+	let dropped = 0;
+
+	for (const { connection, bytes } of holders) {
+		if (total <= budget) break;
+		connection.terminate();
+		total -= bytes;
+		dropped++;
+	}
+
+	return dropped;
+}
+
 /** Our protocol is JSON text; a binary frame means a foreign client. */
 export const BINARY_FRAME_CLOSE = { code: CloseCode.FINAL, reason: 'binary frames not supported' } as const;
 

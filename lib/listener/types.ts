@@ -6,7 +6,7 @@ export type ListenerKind = 'uws' | 'node';
 
 /** WebSocket close codes the server uses for intentional closes. */
 export const CloseCode = {
-	/** protoo-client does not reconnect after this code. */
+	/** protoo-client does not reconnect after this code (also: sustained request flooding, join timeout). */
 	FINAL: 4000
 } as const;
 
@@ -36,8 +36,20 @@ export interface UpgradeRequest {
 	/** Subprotocols offered in Sec-WebSocket-Protocol. */
 	protocols: string[];
 	remoteAddress: string;
+	/** Value of the X-Forwarded-For header, or '' when absent. */
+	forwardedFor: string;
+	/** Arrived on the TLS (wss://) port. */
+	secure: boolean;
 	/** Query string parameters. */
 	query: URLSearchParams;
+}
+
+/** What the upgrade check learned about the client; the connection carries it. */
+export interface ClientInfo {
+	/** The client's IP (from X-Forwarded-For behind a trusted proxy). */
+	address: string;
+	/** A join token from the URL's ?token=, if any. */
+	token: string | undefined;
 }
 
 /**
@@ -45,12 +57,16 @@ export interface UpgradeRequest {
  * with an HTTP status and a short reason.
  */
 export type UpgradeDecision =
-	| { accept: true; protocol: string }
+	| { accept: true; protocol: string; client?: ClientInfo }
 	| { accept: false; status: number; reason: string };
 
 /** One accepted WebSocket connection, listener-agnostic. */
 export interface WsConnection {
 	readonly remoteAddress: string;
+	/** From the upgrade decision; by default the remote address and no token. */
+	readonly client: ClientInfo;
+	/** Bytes queued for this socket and not yet sent. */
+	bufferedAmount(): number;
 	/** Sends one text frame. Returns false when the connection is already closed. */
 	send(text: string): boolean;
 	/** Closes with a code and reason (close codes 4000-4999 are ours). */
@@ -76,6 +92,10 @@ export interface ListenerOptions {
 	tls: TlsOptions | undefined;
 	/** Largest accepted WebSocket message in bytes; larger ones close the socket. */
 	maxMessageBytes: number;
+	/** Unsent bytes across all sockets; over it the sockets holding most are dropped. */
+	maxBufferedTotal: number;
+	/** HTTP timeouts in seconds (the node listener; uWS has fixed ones). */
+	httpTimeouts: { headers: number; request: number; keepAlive: number };
 	http: HttpHandler;
 	upgrade: (req: UpgradeRequest) => UpgradeDecision;
 	/** A new accepted WebSocket. The handler sets onMessage/onClose synchronously. */

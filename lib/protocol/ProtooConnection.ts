@@ -3,13 +3,17 @@
 // response. It knows nothing of rooms.
 
 import debugFactory from 'debug';
-import { describeError, log } from '../log.js';
+import { describeError, RateLimitedLog } from '../log.js';
 import { CloseCode, type WsConnection } from '../listener/types.js';
-import { ErrorCode, RequestError } from './errors.js';
+import { TokenBucket } from '../limits/TokenBucket.js';
+import { ErrorCode, rateLimited, RequestError } from './errors.js';
 import { errorResponse, notification, parseMessage, successResponse } from './messages.js';
 import { validateRequest, type NotificationMethod, type Notifications, type Request, type Responses } from './methods.js';
 
 const debug = debugFactory('vcall:protocol');
+
+/** One client must not be able to flood the journal. */
+const errorLog = new RateLimitedLog(5, 60_000);
 
 /** What rooms see of a client connection: they only notify it or end it. */
 export interface PeerChannel {
@@ -29,6 +33,13 @@ export interface RequestOutcome {
 	seconds: number;
 }
 
+/** Per-connection request limits (REQUEST_RATE, REQUEST_BURST, MAX_REQUESTS_IN_FLIGHT). */
+export interface RequestLimits {
+	rate: number;
+	burst: number;
+	maxInFlight: number;
+}
+
 /** What a connection reports to whoever serves it. */
 export interface ConnectionHandler {
 	request: RequestHandler;
@@ -42,11 +53,18 @@ export interface ConnectionHandler {
 export class ProtooConnection implements PeerChannel {
 	readonly #ws: WsConnection;
 	readonly #handler: ConnectionHandler;
+	readonly #limits: RequestLimits;
+	readonly #bucket: TokenBucket;
+	#inFlight = 0;
+	/** Requests refused for want of tokens since the last one admitted. */
+	#refusedInARow = 0;
 	#closed = false;
 
 	/** `serve` is called once, at once, with this connection; it returns who handles its requests. */
-	constructor(ws: WsConnection, serve: (channel: PeerChannel) => ConnectionHandler) {
+	constructor(ws: WsConnection, limits: RequestLimits, serve: (channel: PeerChannel) => ConnectionHandler) {
 		this.#ws = ws;
+		this.#limits = limits;
+		this.#bucket = new TokenBucket(limits.rate, limits.burst);
 		this.#handler = serve(this);
 		ws.onMessage = (text) => this.#onMessage(text);
 		ws.onClose = (code, reason) => {
@@ -83,8 +101,16 @@ export class ProtooConnection implements PeerChannel {
 		const parsed = parseMessage(text);
 
 		switch (parsed.type) {
-			case 'request':
-				void this.#onRequest(parsed.message.id, parsed.message.method, parsed.message.data);
+			case 'request': {
+				const { id, method, data } = parsed.message;
+				const refusal = this.#admit();
+
+				if (refusal) this.#reply(method, id, process.hrtime.bigint(), refusal);
+				else void this.#onRequest(id, method, data);
+				break;
+			}
+			case 'refusedRequest':
+				this.#reply(parsed.method, parsed.id, process.hrtime.bigint(), new RequestError(ErrorCode.BAD_REQUEST, parsed.reason));
 				break;
 			case 'notification':
 				// Clients have nothing to notify the server of.
@@ -101,28 +127,47 @@ export class ProtooConnection implements PeerChannel {
 		}
 	}
 
+	/** Why a request may not run now (over the rate, too many unanswered), or undefined. */
+	#admit(): RequestError | undefined {
+		if (!this.#bucket.take()) {
+			// A client that keeps sending into an empty bucket is not going to slow down.
+			if (++this.#refusedInARow >= this.#limits.burst) this.close('request rate limit exceeded');
+
+			return rateLimited(`more than ${this.#limits.rate} requests per second`);
+		}
+		this.#refusedInARow = 0;
+		if (this.#inFlight >= this.#limits.maxInFlight) return rateLimited(`more than ${this.#limits.maxInFlight} requests in flight`);
+
+		return undefined;
+	}
+
 	async #onRequest(id: number, method: string, data: unknown): Promise<void> {
 		const started = process.hrtime.bigint();
-		let reply: string;
-		let errorCode: number | undefined;
+		let outcome: { data: unknown } | RequestError;
 
+		this.#inFlight++;
 		try {
-			const response = await this.#handler.request(validateRequest(method, data));
+			const request = validateRequest(method, data);
 
-			reply = successResponse(id, response);
+			outcome = { data: await this.#handler.request(request) };
 		} catch (error) {
-			if (error instanceof RequestError) {
-				errorCode = error.code;
-				reply = errorResponse(id, error.code, error.message);
-			} else {
-				// Unexpected: log it whole, tell the client little.
-				log.error(`request ${method} failed: ${describeError(error)}`);
-				errorCode = ErrorCode.INTERNAL;
-				reply = errorResponse(id, ErrorCode.INTERNAL, 'internal error');
+			if (error instanceof RequestError) outcome = error;
+			else {
+				// Unexpected: log it whole (at most a few lines a minute per client address), tell the client little.
+				errorLog.error(this.#ws.remoteAddress, `request ${method} failed: ${describeError(error)}`);
+				outcome = new RequestError(ErrorCode.INTERNAL, 'internal error');
 			}
+		} finally {
+			this.#inFlight--;
 		}
+		this.#reply(method, id, started, outcome);
+	}
 
-		this.#handler.answered?.({ method, errorCode, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
-		if (!this.#closed) this.#ws.send(reply);
+	#reply(method: string, id: number, started: bigint, outcome: { data: unknown } | RequestError): void {
+		const failed = outcome instanceof RequestError;
+
+		this.#handler.answered?.({ method, errorCode: failed ? outcome.code : undefined, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+		if (this.#closed) return;
+		this.#ws.send(failed ? errorResponse(id, outcome.code, outcome.message) : successResponse(id, outcome.data ?? {}));
 	}
 }

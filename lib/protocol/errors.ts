@@ -5,9 +5,9 @@
 export const ErrorCode = {
 	/** Parameters missing, of the wrong type, or out of range. */
 	BAD_REQUEST: 400,
-	/** rejoinRoom with a wrong peer id or reconnect token. */
+	/** rejoinRoom with a wrong peer id or reconnect token; a join token missing, invalid or expired. */
 	UNAUTHORIZED: 401,
-	/** The id names an object of another peer or another room. */
+	/** The id names an object of another peer or another room; the join token lacks the grant. */
 	FORBIDDEN: 403,
 	/** No such room, transport, producer or consumer. */
 	NOT_FOUND: 404,
@@ -15,13 +15,15 @@ export const ErrorCode = {
 	UNKNOWN_METHOD: 405,
 	/** Request out of order (e.g. produce before joining, joining twice). */
 	INVALID_STATE: 409,
-	/** The room already holds MAX_PEERS_PER_ROOM peers. */
-	ROOM_FULL: 429,
+	/** Too many requests, requests in flight, room creations or queued room requests: slow down. */
+	RATE_LIMITED: 429,
+	/** The room already holds MAX_PEERS_PER_ROOM peers (SIP's "Busy Here"). */
+	ROOM_FULL: 486,
 	/** mediasoup refused the operation (e.g. incompatible RTP parameters). */
 	MEDIA_ERROR: 488,
 	/** Unexpected server error; the request had no effect that matters. */
 	INTERNAL: 500,
-	/** The server is shutting down or draining and takes no new rooms. */
+	/** The server is shutting down or draining, or holds MAX_ROOMS rooms or MAX_PEERS peers. */
 	UNAVAILABLE: 503
 } as const;
 
@@ -48,4 +50,8 @@ export function forbidden(message: string): RequestError {
 
 export function invalidState(message: string): RequestError {
 	return new RequestError(ErrorCode.INVALID_STATE, message);
+}
+
+export function rateLimited(message: string): RequestError {
+	return new RequestError(ErrorCode.RATE_LIMITED, message);
 }

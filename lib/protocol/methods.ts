@@ -1,17 +1,19 @@
 // The public API: every request method with its parameter schema and
 // response type, and every notification with its payload. Parameters are
-// validated here, before anything reaches a room; mediasoup re-validates the
-// media parameters (RTP, DTLS) in depth. Media shapes in responses are
-// mediasoup-client's types: what a client passes on to its Device.
+// validated here, before anything reaches a room. Media parameters are
+// bounded in size and shape (unknown fields are dropped); mediasoup then
+// checks their meaning (codecs it supports, matching payload types). Media
+// shapes in responses are mediasoup-client's types: what a client hands its Device.
 
 import type { types as mc } from 'mediasoup-client';
 import { z } from 'zod';
+import { ROOM_ID } from '../auth/grants.js';
 import { ErrorCode, RequestError } from './errors.js';
 
 const MAX_METADATA_BYTES = 4096;
 
-/** Room and peer ids are random base64url strings made by the server. */
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id made by the server');
+/** Room and peer ids: random base64url strings made by the server, or room names of the same alphabet from a join token. */
+const id = z.string().regex(ROOM_ID, 'must be 1-64 characters of A-Z a-z 0-9 _ -');
 /** mediasoup object ids are UUIDs. */
 const objectId = z.string().min(1).max(64);
 
@@ -29,30 +31,81 @@ const dtlsParameters = z.object({
 		.max(8)
 });
 
-const codec = z.looseObject({
-	mimeType: z.string().min(1).max(64),
-	clockRate: z.number().int().positive()
-});
+const shortString = (max: number) => z.string().min(1).max(max);
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
-const rtpParameters = z.looseObject({
+/** Codec and header-extension parameters: a few scalar fmtp-style values. */
+const mediaParameters = z
+	.record(shortString(64), z.union([z.string().max(256), z.number().finite(), z.boolean()]))
+	.refine((value) => Object.keys(value).length <= 32, 'at most 32 parameters');
+
+const rtcpFeedback = z.array(z.object({ type: shortString(32), parameter: z.string().max(32).optional() })).max(16);
+
+const codecFields = {
+	mimeType: shortString(64),
+	clockRate: int(1, 1_000_000),
+	channels: int(1, 8).optional(),
+	parameters: mediaParameters.optional(),
+	rtcpFeedback: rtcpFeedback.optional()
+};
+
+const ssrc = int(0, 0xffffffff);
+
+const rtpParameters = z.object({
 	mid: z.string().max(32).optional(),
-	codecs: z.array(codec.extend({ payloadType: z.number().int().min(0).max(127) })).min(1).max(32),
-	headerExtensions: z.array(z.looseObject({ uri: z.string().max(256), id: z.number().int() })).max(32).optional(),
-	encodings: z.array(z.looseObject({})).max(8).optional(),
-	rtcp: z.looseObject({}).optional()
+	msid: z.string().max(128).optional(),
+	codecs: z.array(z.object({ ...codecFields, payloadType: int(0, 127) })).min(1).max(32),
+	headerExtensions: z
+		.array(z.object({ uri: shortString(256), id: int(1, 255), encrypt: z.boolean().optional(), parameters: mediaParameters.optional() }))
+		.max(32)
+		.optional(),
+	encodings: z
+		.array(
+			z.object({
+				ssrc: ssrc.optional(),
+				rid: z.string().max(32).optional(),
+				codecPayloadType: int(0, 127).optional(),
+				rtx: z.object({ ssrc }).optional(),
+				dtx: z.boolean().optional(),
+				scalabilityMode: z.string().max(16).optional(),
+				scaleResolutionDownBy: z.number().min(1).max(64).optional(),
+				maxBitrate: int(0, 1_000_000_000).optional(),
+				maxFramerate: z.number().min(0).max(240).optional()
+			})
+		)
+		.max(8)
+		.optional(),
+	rtcp: z.object({ cname: z.string().max(256).optional(), reducedSize: z.boolean().optional() }).optional()
 });
 
-const rtpCapabilities = z.looseObject({
-	codecs: z.array(codec.extend({ kind: z.enum(['audio', 'video']) })).max(64).optional(),
-	headerExtensions: z.array(z.looseObject({ uri: z.string().max(256) })).max(64).optional()
+const rtpCapabilities = z.object({
+	codecs: z
+		.array(z.object({ ...codecFields, kind: z.enum(['audio', 'video']), preferredPayloadType: int(0, 127).optional() }))
+		.max(64)
+		.optional(),
+	headerExtensions: z
+		.array(
+			z.object({
+				kind: z.enum(['audio', 'video']).optional(),
+				uri: shortString(256),
+				preferredId: int(1, 255),
+				preferredEncrypt: z.boolean().optional(),
+				direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']).optional()
+			})
+		)
+		.max(64)
+		.optional()
 });
 
 const inRoom = { roomId: id };
 
+/** A join token (JWT); also accepted as ?token= on the WebSocket URL. */
+const token = z.string().min(1).max(4096).optional();
+
 export const requestSchemas = {
-	createRoom: z.object({ metadata }),
-	joinRoom: z.object({ ...inRoom, metadata }),
-	rejoinRoom: z.object({ ...inRoom, peerId: id, reconnectToken: z.string().min(1).max(128) }),
+	createRoom: z.object({ metadata, token }),
+	joinRoom: z.object({ ...inRoom, metadata, token }),
+	rejoinRoom: z.object({ ...inRoom, peerId: id, reconnectToken: z.string().min(1).max(128), token }),
 	getRouterRtpCapabilities: z.object(inRoom),
 	createWebRtcTransport: z.object({ ...inRoom, direction: z.enum(['send', 'recv']), forceTcp: z.boolean().default(false) }),
 	connectWebRtcTransport: z.object({ ...inRoom, transportId: objectId, dtlsParameters }),
@@ -75,7 +128,20 @@ export type RequestMethod = keyof typeof requestSchemas;
 /** A request's parameters after validation (defaults filled in). */
 export type RequestData<M extends RequestMethod> = z.infer<(typeof requestSchemas)[M]>;
 /** A request's parameters as a client sends them (defaulted fields optional). */
-export type RequestParams<M extends RequestMethod> = z.input<(typeof requestSchemas)[M]>;
+export type RequestParams<M extends RequestMethod> = WithClientMediaTypes<z.input<(typeof requestSchemas)[M]>>;
+
+/**
+ * Media fields as a client holds them: mediasoup-client's types. The schemas
+ * bound these fields at run time; their inferred types are narrower than
+ * mediasoup-client's (e.g. codec parameters), which would refuse a Device's own values.
+ */
+interface ClientMediaTypes {
+	rtpCapabilities: mc.RtpCapabilities;
+	rtpParameters: mc.RtpParameters;
+	dtlsParameters: mc.DtlsParameters;
+}
+
+type WithClientMediaTypes<T> = { [K in keyof T]: K extends keyof ClientMediaTypes ? ClientMediaTypes[K] : T[K] };
 
 /** Methods answered by the session registry (Rooms), before or without a room. */
 export type SessionMethod = 'heartbeat' | 'createRoom' | 'joinRoom' | 'rejoinRoom';
@@ -118,6 +184,8 @@ export interface ProducerInfo {
 
 export interface PeerInfo {
 	peerId: string;
+	/** The join token's subject (AUTH_MODE=jwt only); metadata cannot override it. */
+	identity?: string;
 	metadata: Record<string, unknown>;
 	producers: ProducerInfo[];
 }
@@ -144,6 +212,8 @@ export interface JoinResponse {
 export interface RejoinResponse {
 	roomId: string;
 	peerId: string;
+	/** The token for the next rejoin (each one is good once). */
+	reconnectToken: string;
 	peers: PeerInfo[];
 	/** The peer's own producers, kept through the grace. */
 	producers: ProducerInfo[];
@@ -208,7 +278,7 @@ export interface Responses {
 
 export interface Notifications {
 	roomCreated: { roomId: string };
-	peerJoined: { peerId: string; metadata: Record<string, unknown> };
+	peerJoined: { peerId: string; identity?: string; metadata: Record<string, unknown> };
 	newProducer: { producerId: string; peerId: string; kind: 'audio' | 'video'; metadata: Record<string, unknown> };
 	producerClosed: { producerId: string; peerId: string };
 	producerPaused: { producerId: string; peerId: string };

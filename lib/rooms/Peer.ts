@@ -4,7 +4,8 @@
 
 import type * as ms from 'mediasoup/types';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
-import type { PeerInfo, ProducerInfo } from '../protocol/methods.js';
+import type { Notifications, PeerInfo, ProducerInfo } from '../protocol/methods.js';
+import type { Grants, JoinClaims } from '../auth/grants.js';
 import { randomId, secretsEqual } from '../secrets.js';
 
 export type Direction = 'send' | 'recv';
@@ -23,16 +24,22 @@ export interface ProducerAppData extends ms.AppData {
 export class Peer {
 	readonly id = randomId(9);
 	readonly metadata: Record<string, unknown>;
+	/** The join token's subject; undefined with AUTH_MODE=none. */
+	readonly identity: string | undefined;
+	/** What the peer may do (every grant with AUTH_MODE=none): the one place other code asks. */
+	readonly grants: Grants;
 	readonly transports = new Map<string, ms.WebRtcTransport<TransportAppData>>();
 	readonly producers = new Map<string, ms.Producer<ProducerAppData>>();
 	readonly consumers = new Map<string, ms.Consumer>();
-	readonly #reconnectToken = randomId(24);
+	#reconnectToken = randomId(24);
 	#channel: PeerChannel | undefined;
 	#graceTimer: NodeJS.Timeout | undefined;
 	#closed = false;
 
-	constructor(metadata: Record<string, unknown>, channel: PeerChannel) {
+	constructor(metadata: Record<string, unknown>, channel: PeerChannel, claims: JoinClaims) {
 		this.metadata = metadata;
+		this.identity = claims.identity;
+		this.grants = claims.grants;
 		this.#channel = channel;
 	}
 
@@ -45,8 +52,15 @@ export class Peer {
 		return this.#channel;
 	}
 
-	/** Handed to the client once, at join; proves ownership at rejoin. */
+	/** Handed to the client at join and at each rejoin; proves ownership at the next rejoin. */
 	get reconnectToken(): string {
+		return this.#reconnectToken;
+	}
+
+	/** A token seen on the wire once is not good for a second takeover. */
+	rotateReconnectToken(): string {
+		this.#reconnectToken = randomId(24);
+
 		return this.#reconnectToken;
 	}
 
@@ -82,7 +96,12 @@ export class Peer {
 	}
 
 	info(): PeerInfo {
-		return { peerId: this.id, metadata: this.metadata, producers: this.producerInfos() };
+		return { ...this.summary(), producers: this.producerInfos() };
+	}
+
+	/** Who the peer is, as peerJoined tells it (identity absent without join tokens). */
+	summary(): Notifications['peerJoined'] {
+		return { peerId: this.id, ...(this.identity === undefined ? {} : { identity: this.identity }), metadata: this.metadata };
 	}
 
 	/** Closes every mediasoup object of the peer (transports close their producers and consumers). */

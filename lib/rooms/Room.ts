@@ -7,11 +7,12 @@ import { AwaitQueue, AwaitQueueStoppedError } from 'awaitqueue';
 import debugFactory from 'debug';
 import type * as ms from 'mediasoup/types';
 import type { types as mc } from 'mediasoup-client';
+import type { JoinClaims } from '../auth/grants.js';
 import type { Config } from '../config/options.js';
 import type { MediaWorker } from '../media/WorkerPool.js';
 import { listenInfos, MEDIA_CODECS } from '../media/settings.js';
 import { turnServers } from '../media/turn.js';
-import { ErrorCode, forbidden, invalidState, notFound, RequestError } from '../protocol/errors.js';
+import { ErrorCode, forbidden, invalidState, notFound, rateLimited, RequestError } from '../protocol/errors.js';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import type { Notifications, NotificationMethod, PeerInfo, RequestData, Responses, RoomInfo, RoomMethod, RoomRequest, Success } from '../protocol/methods.js';
 import { randomId } from '../secrets.js';
@@ -39,13 +40,18 @@ const forClient = {
 	rtpParameters: (params: ms.RtpParameters) => params as mc.RtpParameters
 };
 
-/** mediasoup's own errors (bad RTP parameters, closed objects) become MEDIA_ERROR. */
-async function media<T>(operation: Promise<T>): Promise<T> {
+/**
+ * mediasoup's own errors (bad RTP parameters, closed objects) become
+ * MEDIA_ERROR naming what was refused; mediasoup's text (internal names,
+ * parsed values) goes to the debug log only.
+ */
+async function media<T>(operation: Promise<T>, refused: string): Promise<T> {
 	try {
 		return await operation;
 	} catch (error) {
 		if (error instanceof RequestError) throw error;
-		throw new RequestError(ErrorCode.MEDIA_ERROR, (error as Error).message);
+		debug('mediasoup refused %s: %s', refused, (error as Error).message);
+		throw new RequestError(ErrorCode.MEDIA_ERROR, `mediasoup refused ${refused}`);
 	}
 }
 
@@ -59,10 +65,11 @@ export class Room extends EventEmitter<RoomEvents> {
 	#idleTimer: NodeJS.Timeout | undefined;
 	#closed = false;
 
-	static async create(mediaWorker: MediaWorker, config: Config): Promise<Room> {
+	/** A room with a random id, or the one a join token names. */
+	static async create(mediaWorker: MediaWorker, config: Config, id = randomId(16)): Promise<Room> {
 		const router = await mediaWorker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
 
-		return new Room(randomId(16), router, mediaWorker, config);
+		return new Room(id, router, mediaWorker, config);
 	}
 
 	private constructor(id: string, router: ms.Router, mediaWorker: MediaWorker, config: Config) {
@@ -88,15 +95,15 @@ export class Room extends EventEmitter<RoomEvents> {
 		return this.#peers.values();
 	}
 
-	/** Adds a peer (createRoom or joinRoom). */
-	join(metadata: Record<string, unknown>, channel: PeerChannel): Promise<Peer> {
+	/** Adds a peer (createRoom or joinRoom); `admit` throws when a server-wide quota says no. */
+	join(metadata: Record<string, unknown>, channel: PeerChannel, claims: JoinClaims, admit: () => void): Promise<Peer> {
 		return this.#serialize('join', () => {
 			if (this.#peers.size >= this.#config.maxPeersPerRoom)
 				throw new RequestError(ErrorCode.ROOM_FULL, `room is full (${this.#config.maxPeersPerRoom} peers)`);
+			admit();
 
-			const peer = new Peer(metadata, channel);
-
-			this.#notifyOthers(peer, 'peerJoined', { peerId: peer.id, metadata });
+			const peer = new Peer(metadata, channel, claims);
+			this.#notifyOthers(peer, 'peerJoined', peer.summary());
 			this.#peers.set(peer.id, peer);
 			clearTimeout(this.#idleTimer);
 			this.emit('peers', 1);
@@ -106,17 +113,22 @@ export class Room extends EventEmitter<RoomEvents> {
 		});
 	}
 
-	/** A new connection takes over a peer that proves it holds its reconnect token. */
-	rejoin(peerId: string, token: string, channel: PeerChannel): Promise<Peer> {
+	/**
+	 * A new connection takes over a peer that proves it holds its reconnect
+	 * token (and, with join tokens, a valid one for the same identity).
+	 */
+	rejoin(peerId: string, token: string, channel: PeerChannel, claims: JoinClaims): Promise<Peer> {
 		return this.#serialize('rejoin', () => {
 			const peer = this.#peers.get(peerId);
 
-			if (!peer || !peer.tokenMatches(token)) throw new RequestError(ErrorCode.UNAUTHORIZED, 'unknown peer or wrong reconnect token');
+			if (!peer || !peer.tokenMatches(token) || peer.identity !== claims.identity)
+				throw new RequestError(ErrorCode.UNAUTHORIZED, 'unknown peer or wrong reconnect token');
 
 			// A half-open old connection may not have noticed it is dead yet.
 			const previous = peer.channel;
 
 			peer.attach(channel);
+			peer.rotateReconnectToken();
 			if (previous && previous !== channel) previous.close('replaced by a new connection');
 			debug('room %s: peer %s rejoined', this.id, peer.id);
 
@@ -142,7 +154,8 @@ export class Room extends EventEmitter<RoomEvents> {
 
 	/** Removes a peer and tells the others (leaveRoom, timeout, grace expiry). */
 	remove(peer: Peer, why: string): Promise<void> {
-		return this.#serialize('remove', () => this.#removeNow(peer, why)).catch(() => undefined);
+		// Cleanup is never refused for a full queue.
+		return this.#serialize('remove', () => this.#removeNow(peer, why), false).catch(() => undefined);
 	}
 
 	/** Answers one validated request of a joined peer. */
@@ -223,8 +236,10 @@ export class Room extends EventEmitter<RoomEvents> {
 		this.emit('closed', reason);
 	}
 
-	#serialize<T>(name: string, task: () => T | Promise<T>): Promise<T> {
+	#serialize<T>(name: string, task: () => T | Promise<T>, bounded = true): Promise<T> {
 		if (this.#closed) return Promise.reject(invalidState('room is closed'));
+		if (bounded && this.#queue.size >= this.#config.maxRoomQueue)
+			return Promise.reject(rateLimited(`the room has ${this.#config.maxRoomQueue} requests waiting`));
 
 		return this.#queue.push(async () => task(), name).catch((error: unknown) => {
 			if (error instanceof AwaitQueueStoppedError) throw invalidState('room is closed');
@@ -274,7 +289,8 @@ export class Room extends EventEmitter<RoomEvents> {
 				preferUdp: true,
 				initialAvailableOutgoingBitrate: config.initialOutgoingBitrate,
 				appData: { direction: data.direction, connected: false }
-			})
+			}),
+			'the transport'
 		);
 
 		if (peer.closed) {
@@ -286,7 +302,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
 		if (previous) this.#closeTransport(peer, previous);
 		peer.transports.set(transport.id, transport);
-		if (data.direction === 'send') await media(transport.setMaxIncomingBitrate(config.maxIncomingBitrate));
+		if (data.direction === 'send') await media(transport.setMaxIncomingBitrate(config.maxIncomingBitrate), 'the transport');
 		transport.on('dtlsstatechange', (state) => {
 			if (state === 'failed' || state === 'closed') debug('room %s: transport %s DTLS %s', this.id, transport.id, state);
 		});
@@ -299,7 +315,8 @@ export class Room extends EventEmitter<RoomEvents> {
 			iceCandidates: transport.iceCandidates,
 			dtlsParameters: transport.dtlsParameters,
 			sctpParameters: transport.sctpParameters,
-			iceServers: turnServers(config, peer.id)
+			// A stable username per identity lets coturn's user-quota count a person, not a connection.
+			iceServers: turnServers(config, peer.identity ?? peer.id)
 		};
 	}
 
@@ -315,7 +332,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
 
 		if (transport.appData.connected) throw invalidState('transport is already connected');
-		await media(transport.connect({ dtlsParameters: data.dtlsParameters }));
+		await media(transport.connect({ dtlsParameters: data.dtlsParameters }), 'dtlsParameters');
 		transport.appData.connected = true;
 
 		return SUCCESS;
@@ -324,12 +341,14 @@ export class Room extends EventEmitter<RoomEvents> {
 	async #restartIce(peer: Peer, data: RequestData<'restartIce'>): Promise<Responses['restartIce']> {
 		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
 
-		return { iceParameters: await media(transport.restartIce()) };
+		return { iceParameters: await media(transport.restartIce(), 'the ICE restart') };
 	}
 
 	async #produce(peer: Peer, data: RequestData<'produce'>): Promise<Responses['produce']> {
 		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
 
+		if (!peer.grants.publish) throw forbidden('the join token does not grant publish');
+		if (data.metadata.source === 'screen' && !peer.grants.screen) throw forbidden('the join token does not grant screen');
 		if (transport.appData.direction !== 'send') throw invalidState('produce needs a send transport');
 		if (peer.producers.size >= MAX_PRODUCERS_PER_PEER) throw invalidState(`at most ${MAX_PRODUCERS_PER_PEER} producers per peer`);
 
@@ -338,7 +357,8 @@ export class Room extends EventEmitter<RoomEvents> {
 				kind: data.kind,
 				rtpParameters: data.rtpParameters as unknown as ms.RtpParameters,
 				appData: { peerId: peer.id, metadata: data.metadata, transportId: transport.id }
-			})
+			}),
+			'rtpParameters'
 		);
 
 		if (peer.closed) {
@@ -355,17 +375,24 @@ export class Room extends EventEmitter<RoomEvents> {
 	async #consume(peer: Peer, data: RequestData<'consume'>): Promise<Responses['consume']> {
 		const transport = peer.transport('recv');
 
+		if (!peer.grants.subscribe) throw forbidden('the join token does not grant subscribe');
 		if (!transport) throw invalidState('create a recv transport before consuming');
 		if (peer.consumers.size >= MAX_CONSUMERS_PER_PEER) throw invalidState(`at most ${MAX_CONSUMERS_PER_PEER} consumers per peer`);
 
 		const producer = this.#findProducer(data.producerId);
+
+		// One copy of a stream per peer: more would only multiply the worker's sending.
+		if (producer.appData.peerId === peer.id) throw forbidden('a peer cannot consume its own producer');
+		for (const consumer of peer.consumers.values())
+			if (consumer.producerId === producer.id) throw invalidState(`already consuming producer ${producer.id} (consumer ${consumer.id})`);
+
 		const rtpCapabilities = data.rtpCapabilities as unknown as ms.RtpCapabilities;
 
 		if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities }))
 			throw new RequestError(ErrorCode.MEDIA_ERROR, 'the given rtpCapabilities cannot receive this producer');
 
 		// Paused until the client has set up its side and calls resumeConsumer.
-		const consumer = await media(transport.consume({ producerId: producer.id, rtpCapabilities, paused: true }));
+		const consumer = await media(transport.consume({ producerId: producer.id, rtpCapabilities, paused: true }), 'rtpCapabilities');
 
 		if (peer.closed) {
 			consumer.close();
@@ -407,7 +434,8 @@ export class Room extends EventEmitter<RoomEvents> {
 			// dropped the consumer, and mediasoup delivers that news on setImmediate.
 			await new Promise(setImmediate);
 			if (consumer.closed) throw notFound(`consumer ${consumerId} was closed with its producer`);
-			throw new RequestError(ErrorCode.MEDIA_ERROR, (error as Error).message);
+			debug('mediasoup refused to pause/resume consumer %s: %s', consumerId, (error as Error).message);
+			throw new RequestError(ErrorCode.MEDIA_ERROR, `mediasoup refused to ${paused ? 'pause' : 'resume'} the consumer`);
 		}
 
 		return SUCCESS;
@@ -425,7 +453,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		const producer = this.#own<ms.Producer<ProducerAppData>>(peer, 'producers', producerId);
 
 		if (producer.paused === paused) return SUCCESS;
-		await media(paused ? producer.pause() : producer.resume());
+		await media(paused ? producer.pause() : producer.resume(), `to ${paused ? 'pause' : 'resume'} the producer`);
 		this.#notifyOthers(peer, paused ? 'producerPaused' : 'producerResumed', { producerId, peerId: peer.id });
 
 		return SUCCESS;

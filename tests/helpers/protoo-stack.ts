@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import protooServer from 'protoo-server';
+import { JoinTokens } from '../../lib/auth/JoinTokens.js';
 import type { Config } from '../../lib/config/options.js';
 import { createHttpHandler, type HealthState } from '../../lib/http/endpoints.js';
 import type { HttpRequest } from '../../lib/listener/types.js';
@@ -19,6 +20,7 @@ import { Rooms } from '../../lib/rooms/Rooms.js';
 function healthOf(rooms: Rooms, workers: WorkerPool, listener: { kind: string; reason: string }): HealthState {
 	return {
 		status: workers.workers.length === 0 ? 'degraded' : 'healthy',
+		auth: 'none',
 		uptime: Math.round(process.uptime()),
 		rooms: rooms.roomCount,
 		peers: rooms.peerCount,
@@ -41,7 +43,7 @@ export async function startProtooStack(config: Config): Promise<ProtooStack> {
 
 	await workers.start();
 
-	const rooms = new Rooms(config, workers);
+	const rooms = new Rooms(config, workers, await JoinTokens.create(config));
 	const listener = { kind: 'protoo-server', reason: `protoo-server ${protooServer.version} (WebSocket-Node on node:http)` };
 	const handleHttp = createHttpHandler({ config, health: () => healthOf(rooms, workers, listener), drain: () => undefined });
 	const httpServer = http.createServer((req, res) => {
@@ -76,7 +78,7 @@ export async function startProtooStack(config: Config): Promise<ProtooStack> {
 			},
 			close: () => peer.close()
 		};
-		const session = rooms.open(channel);
+		const session = rooms.open(channel, { address: _info.socket.remoteAddress ?? '', token: undefined });
 
 		peer.on('request', (request, acceptRequest, rejectRequest) => {
 			rooms.touch(session);
