@@ -17,15 +17,20 @@ export interface ProtooError extends Error {
 	code: number;
 }
 
-export class TestPeer {
-	readonly protoo: ProtooPeer;
-	readonly notifications: Notification[] = [];
-	readonly device = new Device({
+/** A mediasoup-client Device on FakeHandler: the whole client flow without WebRTC. */
+export function fakeDevice(): Device {
+	return new Device({
 		handlerFactory: FakeHandler.createFactory({
 			generateNativeRtpCapabilities: testFakeParameters.generateNativeRtpCapabilities,
 			generateLocalDtlsParameters: testFakeParameters.generateLocalDtlsParameters
 		})
 	});
+}
+
+export class TestPeer {
+	readonly protoo: ProtooPeer;
+	readonly notifications: Notification[] = [];
+	readonly device = fakeDevice();
 	roomId = '';
 	peerId = '';
 	reconnectToken = '';
