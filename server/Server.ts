@@ -187,14 +187,16 @@ export class Server {
 	}
 
 	#accept(ws: WsConnection): void {
-		const connection = new ProtooConnection(ws, {
-			activity: () => this.rooms.touch(session),
-			answered: this.#metrics.observe,
-			closed: () => this.rooms.closed(session)
-		});
-		const session = this.rooms.open(connection);
+		new ProtooConnection(ws, (channel) => {
+			const session = this.rooms.open(channel);
 
-		connection.setHandler((request) => this.rooms.handle(session, request));
+			return {
+				request: (request) => this.rooms.handle(session, request),
+				activity: () => this.rooms.touch(session),
+				answered: this.#metrics.observe,
+				closed: () => this.rooms.closed(session)
+			};
+		});
 		debug('connection from %s', ws.remoteAddress);
 	}
 }

@@ -178,7 +178,7 @@ for (const listener of kinds) {
 		for (const client of burst) t.is((await client.closed).code, 4000);
 
 		await bystandersFine();
-		t.is(await errorCodeOf(bob.roomRequest('fly')), 405);
+		t.is(await errorCodeOf(bob.untypedRequest('fly', { roomId: bob.roomId })), 405);
 		t.deepEqual(await bob.roomRequest('pauseConsumer', { consumerId: [...bob.consumers.keys()][0] }), { success: true });
 	});
 }

@@ -10,7 +10,6 @@ import { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
 import protooClient from 'protoo-client';
 import { Call, type CallOptions, type Track } from '../lib/client/call.js';
 import { planResync } from '../lib/client/resync.js';
-import { validateRequest } from '../lib/protocol/methods.js';
 import type { Room } from '../lib/rooms/Room.js';
 import { fakeDevice, TestPeer } from './helpers/client.js';
 import { until } from './helpers/listeners.js';
@@ -222,7 +221,7 @@ test.serial('a transport replaced on the server during the drop: the client make
 	await drop();
 	// As if a createWebRtcTransport of alice's reached the server and its answer was lost:
 	// the server replaces her send transport, closing the producers on it.
-	await room().handle(serverAlice(), validateRequest('createWebRtcTransport', { roomId: alice.roomId, direction: 'send' }));
+	await room().handle(serverAlice(), { method: 'createWebRtcTransport', data: { roomId: alice.roomId!, direction: 'send', forceTcp: false } });
 	await until(() => bob.count('producerClosed', (d) => d.peerId === alice.peerId) === 2, "bob heard alice's producers close");
 
 	await reconnect();

@@ -12,17 +12,8 @@ import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import WebSocket from 'ws';
 import { addressFromBytes, normalizeAddress, splitProtocols, truncateReason } from '../lib/listener/common.js';
-import {
-	createListener,
-	uwsLoadError,
-	type HttpRequest,
-	type HttpResponse,
-	type Listener,
-	type ListenerKind,
-	type ListenerOptions,
-	type UpgradeRequest,
-	type WsConnection
-} from '../lib/listener/index.js';
+import { createListener, uwsLoadError } from '../lib/listener/index.js';
+import type { HttpRequest, HttpResponse, Listener, ListenerKind, ListenerOptions, UpgradeRequest, WsConnection } from '../lib/listener/types.js';
 import { freePort } from './helpers/listeners.js';
 
 const HOST = '127.0.0.1';

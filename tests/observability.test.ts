@@ -18,8 +18,8 @@ test.serial('/metrics reports objects, worker usage, requests by method and code
 	await alice.setupMedia();
 	await bob.setupMedia();
 	await bob.consume((await alice.produce('video', { source: 'camera' })).id);
-	await errorCodeOf(bob.request('fly'));
-	await errorCodeOf(bob.request('x'.repeat(60)));
+	await errorCodeOf(bob.untypedRequest('fly'));
+	await errorCodeOf(bob.untypedRequest('x'.repeat(60)));
 
 	const res = await fetch(`${httpUrl}/metrics`);
 	const text = await res.text();

@@ -44,7 +44,7 @@ for (const listener of kinds) {
 			const joined = await peer.join(created.roomId, { displayName: `peer${i}` });
 
 			t.is(joined.peers.length, i, 'joinRoom lists everyone already there');
-			t.deepEqual(joined.peers.map((p: { metadata: { displayName: string } }) => p.metadata.displayName), peers.slice(0, i).map((_, j) => `peer${j}`));
+			t.deepEqual(joined.peers.map((p) => p.metadata.displayName), peers.slice(0, i).map((_, j) => `peer${j}`));
 		}
 		for (const [i, peer] of peers.entries()) t.is(peer.count('peerJoined'), 6 - i, `peer${i} heard every later join`);
 
@@ -98,7 +98,7 @@ for (const listener of kinds) {
 		await peers[3]!.roomRequest('resumeProducer', { producerId: camera!.id });
 		t.deepEqual(await peers[3]!.roomRequest('closeProducer', { producerId: camera!.id }), { success: true });
 		for (const peer of peers.filter((p) => p !== peers[3])) {
-			for (const method of ['producerPaused', 'producerResumed', 'producerClosed'])
+			for (const method of ['producerPaused', 'producerResumed', 'producerClosed'] as const)
 				t.deepEqual((await peer.waitFor(method, (d) => d.producerId === camera!.id)).data, { producerId: camera!.id, peerId: peers[3]!.peerId });
 		}
 		// mediasoup reports consumers of a closed producer closed asynchronously.
@@ -158,7 +158,7 @@ for (const listener of kinds) {
 		await bob.consume(producer.id);
 
 		// Drop alice's socket under protoo-client: it reconnects by itself.
-		const reopened = new Promise((resolve) => alice.protoo.once('open', resolve));
+		const reopened = new Promise<void>((resolve) => alice.protoo.once('open', resolve));
 
 		dropSocket(alice);
 		await reopened;
@@ -224,7 +224,7 @@ for (const listener of kinds) {
 
 		t.teardown(() => clearInterval(beat));
 
-		const closed = new Promise((resolve) => silent.protoo.once('close', resolve));
+		const closed = new Promise<void>((resolve) => silent.protoo.once('close', resolve));
 
 		await chatty.waitFor('peerLeft', (d) => d.peerId === silent.peerId);
 		await closed;

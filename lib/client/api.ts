@@ -1,43 +1,9 @@
-// What the browser client exposes as `window.vcall`, and the shapes of the
-// server's responses it relies on. Pure types (no DOM): the E2E tests import
-// them too, to read what the page returns.
-
-import type { PeerInfo, ProducerInfo } from '../protocol/methods.js';
-
-export type { PeerInfo, ProducerInfo };
+// What the browser client exposes as `window.vcall`. Pure types (no DOM):
+// the E2E tests import them too, to read what the page returns. The
+// server's requests, responses and notifications are in lib/protocol.
 
 /** Where a stream comes from: metadata.source of its producer. */
 export type Source = 'mic' | 'camera' | 'screen' | string;
-
-// ---- Server responses (see lib/rooms/Rooms.ts and lib/rooms/Room.ts) ----
-
-export interface JoinResponse {
-	roomId: string;
-	peerId: string;
-	reconnectToken: string;
-	peers: PeerInfo[];
-}
-
-export interface RejoinResponse {
-	roomId: string;
-	peerId: string;
-	peers: PeerInfo[];
-	producers: ProducerInfo[];
-	transports: { transportId: string; direction: 'send' | 'recv' }[];
-	consumers: { consumerId: string; producerId: string }[];
-}
-
-export interface ConsumeResponse {
-	id: string;
-	consumerId: string;
-	producerId: string;
-	peerId: string;
-	kind: 'audio' | 'video';
-	rtpParameters: unknown;
-	type: string;
-	producerPaused: boolean;
-	metadata: Record<string, unknown>;
-}
 
 // ---- Client state, as returned by window.vcall.state() ----
 

@@ -13,10 +13,11 @@
 import type { Device } from 'mediasoup-client';
 import type { Peer } from 'protoo-client';
 import { ErrorCode } from '../protocol/errors.js';
-import type { ClientEvent, ClientState, JoinResponse, PeerInfo, Phase, ProducerInfo, RejoinResponse, Source } from './api.js';
+import type { Notification, PeerInfo, ProducerInfo, RejoinResponse } from '../protocol/methods.js';
+import type { ClientEvent, ClientState, Phase, Source } from './api.js';
 import { consumerState, Media, sourceOf, type ConsumerEntry, type Direction, type MediaOptions, type ProducerEntry, type Track, type TransportEntry } from './media.js';
 import { applyResync, planResync, type ResyncTarget } from './resync.js';
-import { errorCode, errorMessage, Signaling, type ServerNotification } from './signaling.js';
+import { errorCode, errorMessage, Signaling } from './signaling.js';
 
 export type { ConsumerEntry, ProducerEntry, Track };
 
@@ -281,8 +282,8 @@ export class Call extends EventTarget {
 		const metadata = { displayName: this.options.displayName };
 		const response =
 			this.options.room === 'create' || !this.options.room
-				? await signaling.request<JoinResponse>('createRoom', { metadata })
-				: await signaling.request<JoinResponse>('joinRoom', { roomId: this.options.room, metadata });
+				? await signaling.request('createRoom', { metadata })
+				: await signaling.request('joinRoom', { roomId: this.options.room, metadata });
 
 		this.#roomId = response.roomId;
 		this.#peerId = response.peerId;
@@ -323,7 +324,7 @@ export class Call extends EventTarget {
 		let response: RejoinResponse;
 
 		try {
-			response = await signaling.request<RejoinResponse>('rejoinRoom', { roomId, peerId, reconnectToken: token });
+			response = await signaling.request('rejoinRoom', { roomId, peerId, reconnectToken: token });
 		} catch (error) {
 			const code = errorCode(error);
 
@@ -485,7 +486,7 @@ export class Call extends EventTarget {
 		this.#media?.closeConsumersWhere((entry) => entry.consumer.producerId === producerId, reason);
 	}
 
-	#onNotification(notification: ServerNotification): void {
+	#onNotification(notification: Notification): void {
 		this.log(notification.method, notification.data);
 
 		switch (notification.method) {

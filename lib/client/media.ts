@@ -6,7 +6,8 @@
 // It needs no DOM: the Node tests run it with mediasoup-client's FakeHandler.
 
 import type { Device, types as ms } from 'mediasoup-client';
-import type { ClosedConsumerState, ConsumeResponse, ConsumerState, ProducerInfo, Source } from './api.js';
+import type { ConsumeResponse, ProducerInfo } from '../protocol/methods.js';
+import type { ClosedConsumerState, ConsumerState, Source } from './api.js';
 import { errorCode, type Signaling } from './signaling.js';
 import { ErrorCode } from '../protocol/errors.js';
 
@@ -131,7 +132,7 @@ export class Media {
 		this.#roomId = roomId;
 		if (this.#device.loaded) return;
 
-		const { rtpCapabilities } = await this.#signaling.request<{ rtpCapabilities: ms.RtpCapabilities }>('getRouterRtpCapabilities', { roomId });
+		const { rtpCapabilities } = await this.#signaling.request('getRouterRtpCapabilities', { roomId });
 
 		await this.#device.load({ routerRtpCapabilities: rtpCapabilities });
 	}
@@ -139,14 +140,7 @@ export class Media {
 	// ---- Transports ----
 
 	async createTransport(direction: Direction): Promise<TransportEntry> {
-		const info = await this.#signaling.request<{
-			transportId: string;
-			iceParameters: ms.IceParameters;
-			iceCandidates: ms.IceCandidate[];
-			dtlsParameters: ms.DtlsParameters;
-			sctpParameters?: ms.SctpParameters;
-			iceServers: NonNullable<ms.TransportOptions['iceServers']>;
-		}>('createWebRtcTransport', { roomId: this.#roomId, direction, forceTcp: this.#options.forceTcp });
+		const info = await this.#signaling.request('createWebRtcTransport', { roomId: this.#roomId, direction, forceTcp: this.#options.forceTcp });
 		const { dtlsRole } = this.#options;
 		const options: ms.TransportOptions = {
 			id: info.transportId,
@@ -171,7 +165,7 @@ export class Media {
 			const metadata = (appData as { metadata?: Record<string, unknown> }).metadata ?? {};
 
 			this.#signaling
-				.request<{ producerId: string }>('produce', { roomId: this.#roomId, transportId: transport.id, kind, rtpParameters, metadata })
+				.request('produce', { roomId: this.#roomId, transportId: transport.id, kind, rtpParameters, metadata })
 				.then(({ producerId }) => callback({ id: producerId }), (error: unknown) => errback(asError(error)));
 		});
 		transport.on('connectionstatechange', (state) => {
@@ -203,7 +197,7 @@ export class Media {
 		if (entry.restarting || entry.transport.closed) return;
 		entry.restarting = true;
 		try {
-			const { iceParameters } = await this.#signaling.request<{ iceParameters: ms.IceParameters }>('restartIce', {
+			const { iceParameters } = await this.#signaling.request('restartIce', {
 				roomId: this.#roomId,
 				transportId: entry.transport.id
 			});
@@ -336,7 +330,7 @@ export class Media {
 		let data: ConsumeResponse;
 
 		try {
-			data = await this.#signaling.request<ConsumeResponse>('consume', {
+			data = await this.#signaling.request('consume', {
 				roomId: this.#roomId,
 				producerId: info.producerId,
 				rtpCapabilities: this.#device.rtpCapabilities
@@ -355,7 +349,7 @@ export class Media {
 				id: data.consumerId,
 				producerId: data.producerId,
 				kind: data.kind,
-				rtpParameters: data.rtpParameters as ms.RtpParameters,
+				rtpParameters: data.rtpParameters,
 				streamId: `${data.peerId}-${source}`,
 				appData: { peerId: data.peerId, source }
 			});

@@ -7,7 +7,7 @@
 // The plan is a pure function of the two states, so it reads (and is tested)
 // on its own; the Node tests run both against the real server.
 
-import type { PeerInfo, RejoinResponse } from './api.js';
+import type { PeerInfo, RejoinResponse } from '../protocol/methods.js';
 import type { Direction } from './media.js';
 
 /** What the client holds when the rejoin answer arrives. */

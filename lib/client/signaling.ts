@@ -7,13 +7,11 @@
 // the native WebSocket, the Node tests with WebSocket-Node), and needs no DOM.
 
 import type { Peer } from 'protoo-client';
-import type { NotificationMethod, Notifications } from '../protocol/methods.js';
+import type { Notification, RequestMethod, RequestParams, Responses } from '../protocol/methods.js';
+import { asNotification, request } from '../protocol/request.js';
 
 /** How often a heartbeat is sent; the server drops peers silent for PEER_TIMEOUT (60 s by default). */
 const HEARTBEAT_MS = 20_000;
-
-/** A server notification, discriminated by method. */
-export type ServerNotification = { [M in NotificationMethod]: { method: M; data: Notifications[M] } }[NotificationMethod];
 
 export interface SignalingEvents {
 	/** The WebSocket (re)opened. */
@@ -24,7 +22,7 @@ export interface SignalingEvents {
 	failed(attempt: number): void;
 	/** Closed for good: by us, by the server (close code 4000) or after the last retry. */
 	closed(): void;
-	notification(notification: ServerNotification): void;
+	notification(notification: Notification): void;
 	/** A background request (the heartbeat) failed. */
 	error(where: string, error: unknown): void;
 }
@@ -68,9 +66,7 @@ export class Signaling {
 			this.stopHeartbeat();
 			events.closed();
 		});
-		// The server trusts nobody's notifications, and we trust the server's: its
-		// methods and payloads are the ones lib/protocol/methods.ts declares.
-		peer.on('notification', ({ method, data }) => events.notification({ method, data } as ServerNotification));
+		peer.on('notification', (notification) => events.notification(asNotification(notification)));
 		peer.on('request', (_request, _accept, reject) => reject(405, 'the client takes no requests'));
 		this.#events = events;
 	}
@@ -84,7 +80,7 @@ export class Signaling {
 	}
 
 	/** Sends a request; rejects at once (code 0) when not connected or when the connection drops before the answer. */
-	async request<T = unknown>(method: string, data: unknown): Promise<T> {
+	async request<M extends RequestMethod>(method: M, data: RequestParams<M>): Promise<Responses[M]> {
 		if (!this.connected) throw notConnected(method, 'not connected');
 
 		let lost!: (error: Error) => void;
@@ -92,15 +88,15 @@ export class Signaling {
 
 		this.#inFlight.add(lost);
 		try {
-			return (await Promise.race([this.#peer.request(method, data), dropped])) as T;
+			return await Promise.race([request(this.#peer, method, data), dropped]);
 		} finally {
 			this.#inFlight.delete(lost);
 		}
 	}
 
 	/** Sends a request and does not wait for its answer (e.g. leaveRoom while the page goes away). */
-	send(method: string, data: unknown): void {
-		if (this.connected) this.#peer.request(method, data).catch(() => undefined);
+	send<M extends RequestMethod>(method: M, data: RequestParams<M>): void {
+		if (this.connected) request(this.#peer, method, data).catch(() => undefined);
 	}
 
 	startHeartbeat(): void {

@@ -6,7 +6,7 @@ import { describeError, log } from '../log.js';
 import { readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { createSecureContext } from 'node:tls';
-import type { HttpHandler, HttpRequest, HttpResponse, TlsOptions, UpgradeDecision, UpgradeRequest } from './types.js';
+import { CloseCode, type HttpHandler, type HttpRequest, type HttpResponse, type TlsOptions, type UpgradeDecision, type UpgradeRequest } from './types.js';
 
 /**
  * Largest amount of unsent data a slow client may pile up. Signaling frames
@@ -17,7 +17,7 @@ import type { HttpHandler, HttpRequest, HttpResponse, TlsOptions, UpgradeDecisio
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /** Our protocol is JSON text; a binary frame means a foreign client. */
-export const BINARY_FRAME_CLOSE = { code: 4000, reason: 'binary frames not supported' } as const;
+export const BINARY_FRAME_CLOSE = { code: CloseCode.FINAL, reason: 'binary frames not supported' } as const;
 
 /** A close frame carries at most 123 bytes of reason. */
 const MAX_CLOSE_REASON_BYTES = 123;

@@ -7,10 +7,6 @@ import { NodeListener } from './NodeListener.js';
 import { UwsListener, type UwsModule } from './UwsListener.js';
 import type { Listener, ListenerOptions } from './types.js';
 
-export type * from './types.js';
-export { NodeListener } from './NodeListener.js';
-export { UwsListener } from './UwsListener.js';
-
 const debug = debugFactory('vcall:listener');
 
 let uwsModule: Promise<UwsModule> | undefined;

@@ -4,6 +4,12 @@
 
 export type ListenerKind = 'uws' | 'node';
 
+/** WebSocket close codes the server uses for intentional closes. */
+export const CloseCode = {
+	/** protoo-client does not reconnect after this code. */
+	FINAL: 4000
+} as const;
+
 /** A minimal HTTP request: the endpoints only need these. */
 export interface HttpRequest {
 	method: string;

@@ -36,10 +36,6 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 		this.#config = config;
 	}
 
-	get closed(): boolean {
-		return this.#closed;
-	}
-
 	/** Live workers. */
 	get workers(): MediaWorker[] {
 		return this.#workers.filter((w): w is MediaWorker => w !== undefined && !w.worker.closed);

@@ -5,12 +5,7 @@
 
 import { createHmac } from 'node:crypto';
 import type { Config } from '../config/options.js';
-
-export interface IceServer {
-	urls: string[];
-	username: string;
-	credential: string;
-}
+import type { IceServer } from '../protocol/methods.js';
 
 export function turnServers(config: Config, peerId: string, now = Date.now()): IceServer[] {
 	if (!config.turnUrls || !config.turnSecret) return [];

@@ -4,10 +4,10 @@
 
 import debugFactory from 'debug';
 import { describeError, log } from '../log.js';
-import type { WsConnection } from '../listener/types.js';
-import { CloseCode, ErrorCode, RequestError } from './errors.js';
+import { CloseCode, type WsConnection } from '../listener/types.js';
+import { ErrorCode, RequestError } from './errors.js';
 import { errorResponse, notification, parseMessage, successResponse } from './messages.js';
-import { validateRequest, type NotificationMethod, type Notifications, type Request } from './methods.js';
+import { validateRequest, type NotificationMethod, type Notifications, type Request, type Responses } from './methods.js';
 
 const debug = debugFactory('vcall:protocol');
 
@@ -19,7 +19,7 @@ export interface PeerChannel {
 	close(reason: string): void;
 }
 
-export type RequestHandler = (request: Request) => Promise<unknown>;
+export type RequestHandler = (request: Request) => Promise<Responses[Request['method']]>;
 
 export interface RequestOutcome {
 	method: string;
@@ -29,7 +29,9 @@ export interface RequestOutcome {
 	seconds: number;
 }
 
-export interface ProtooConnectionEvents {
+/** What a connection reports to whoever serves it. */
+export interface ConnectionHandler {
+	request: RequestHandler;
 	/** Any frame arrived: the peer is alive. */
 	activity?: () => void;
 	/** A request was answered (for metrics). */
@@ -37,16 +39,15 @@ export interface ProtooConnectionEvents {
 	closed?: () => void;
 }
 
-
 export class ProtooConnection implements PeerChannel {
 	readonly #ws: WsConnection;
-	readonly #events: ProtooConnectionEvents;
-	#handler: RequestHandler | undefined;
+	readonly #handler: ConnectionHandler;
 	#closed = false;
 
-	constructor(ws: WsConnection, events: ProtooConnectionEvents = {}) {
+	/** `serve` is called once, at once, with this connection; it returns who handles its requests. */
+	constructor(ws: WsConnection, serve: (channel: PeerChannel) => ConnectionHandler) {
 		this.#ws = ws;
-		this.#events = events;
+		this.#handler = serve(this);
 		ws.onMessage = (text) => this.#onMessage(text);
 		ws.onClose = (code, reason) => {
 			debug('closed by transport [code:%d, reason:%s]', code, reason);
@@ -56,15 +57,6 @@ export class ProtooConnection implements PeerChannel {
 
 	get closed(): boolean {
 		return this.#closed;
-	}
-
-	get remoteAddress(): string {
-		return this.#ws.remoteAddress;
-	}
-
-	/** Requests arriving before a handler is set are answered with 500. */
-	setHandler(handler: RequestHandler): void {
-		this.#handler = handler;
 	}
 
 	notify<M extends NotificationMethod>(method: M, data: Notifications[M]): void {
@@ -81,12 +73,12 @@ export class ProtooConnection implements PeerChannel {
 	#markClosed(): void {
 		if (this.#closed) return;
 		this.#closed = true;
-		this.#events.closed?.();
+		this.#handler.closed?.();
 	}
 
 	#onMessage(text: string): void {
 		if (this.#closed) return;
-		this.#events.activity?.();
+		this.#handler.activity?.();
 
 		const parsed = parseMessage(text);
 
@@ -115,13 +107,9 @@ export class ProtooConnection implements PeerChannel {
 		let errorCode: number | undefined;
 
 		try {
-			const request = validateRequest(method, data);
+			const response = await this.#handler.request(validateRequest(method, data));
 
-			if (!this.#handler) throw new RequestError(ErrorCode.INTERNAL, 'not ready');
-
-			const response = await this.#handler(request);
-
-			reply = successResponse(id, response ?? {});
+			reply = successResponse(id, response);
 		} catch (error) {
 			if (error instanceof RequestError) {
 				errorCode = error.code;
@@ -134,7 +122,7 @@ export class ProtooConnection implements PeerChannel {
 			}
 		}
 
-		this.#events.answered?.({ method, errorCode, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+		this.#handler.answered?.({ method, errorCode, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
 		if (!this.#closed) this.#ws.send(reply);
 	}
 }

@@ -27,12 +27,6 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** WebSocket close codes the server uses for intentional closes. */
-export const CloseCode = {
-	/** protoo-client does not reconnect after this code. */
-	FINAL: 4000
-} as const;
-
 /** An error meant for the client: its code and message go on the wire. */
 export class RequestError extends Error {
 	readonly code: ErrorCode;

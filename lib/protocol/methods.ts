@@ -1,8 +1,10 @@
 // The public API: every request method with its parameter schema and
 // response type, and every notification with its payload. Parameters are
 // validated here, before anything reaches a room; mediasoup re-validates the
-// media parameters (RTP, DTLS) in depth.
+// media parameters (RTP, DTLS) in depth. Media shapes in responses are
+// mediasoup-client's types: what a client passes on to its Device.
 
+import type { types as mc } from 'mediasoup-client';
 import { z } from 'zod';
 import { ErrorCode, RequestError } from './errors.js';
 
@@ -70,7 +72,15 @@ export const requestSchemas = {
 } as const;
 
 export type RequestMethod = keyof typeof requestSchemas;
+/** A request's parameters after validation (defaults filled in). */
 export type RequestData<M extends RequestMethod> = z.infer<(typeof requestSchemas)[M]>;
+/** A request's parameters as a client sends them (defaulted fields optional). */
+export type RequestParams<M extends RequestMethod> = z.input<(typeof requestSchemas)[M]>;
+
+/** Methods answered by the session registry (Rooms), before or without a room. */
+export type SessionMethod = 'heartbeat' | 'createRoom' | 'joinRoom' | 'rejoinRoom';
+/** Methods answered by the room a session has joined. */
+export type RoomMethod = Exclude<RequestMethod, SessionMethod>;
 
 export function isRequestMethod(method: string): method is RequestMethod {
 	return Object.hasOwn(requestSchemas, method);
@@ -78,6 +88,7 @@ export function isRequestMethod(method: string): method is RequestMethod {
 
 /** A validated request, discriminated by method. */
 export type Request = { [M in RequestMethod]: { method: M; data: RequestData<M> } }[RequestMethod];
+export type RoomRequest = Extract<Request, { method: RoomMethod }>;
 
 function summarize(error: z.ZodError): string {
 	return error.issues
@@ -115,6 +126,86 @@ export interface Success {
 	success: true;
 }
 
+export interface IceServer {
+	urls: string[];
+	username: string;
+	credential: string;
+}
+
+export interface JoinResponse {
+	roomId: string;
+	peerId: string;
+	/** Proves ownership of the peer at rejoinRoom. */
+	reconnectToken: string;
+	/** The other peers already in the room. */
+	peers: PeerInfo[];
+}
+
+export interface RejoinResponse {
+	roomId: string;
+	peerId: string;
+	peers: PeerInfo[];
+	/** The peer's own producers, kept through the grace. */
+	producers: ProducerInfo[];
+	transports: { transportId: string; direction: 'send' | 'recv' }[];
+	consumers: { consumerId: string; producerId: string }[];
+}
+
+export interface TransportResponse {
+	/** Same as transportId (mediasoup-client's TransportOptions call it id). */
+	id: string;
+	transportId: string;
+	direction: 'send' | 'recv';
+	iceParameters: mc.IceParameters;
+	iceCandidates: mc.IceCandidate[];
+	dtlsParameters: mc.DtlsParameters;
+	sctpParameters: mc.SctpParameters | undefined;
+	iceServers: IceServer[];
+}
+
+export interface ConsumeResponse {
+	/** Same as consumerId. */
+	id: string;
+	consumerId: string;
+	producerId: string;
+	peerId: string;
+	kind: 'audio' | 'video';
+	rtpParameters: mc.RtpParameters;
+	type: 'simple' | 'simulcast' | 'svc' | 'pipe';
+	producerPaused: boolean;
+	metadata: Record<string, unknown>;
+}
+
+export interface RoomInfo {
+	roomId: string;
+	peerCount: number;
+	maxPeers: number;
+	peers: PeerInfo[];
+}
+
+/** What each request answers on success. */
+export interface Responses {
+	heartbeat: { serverTime: number };
+	createRoom: JoinResponse;
+	joinRoom: JoinResponse;
+	rejoinRoom: RejoinResponse;
+	getRouterRtpCapabilities: { rtpCapabilities: mc.RtpCapabilities };
+	createWebRtcTransport: TransportResponse;
+	connectWebRtcTransport: Success;
+	restartIce: { iceParameters: mc.IceParameters };
+	produce: { producerId: string; /** Same as producerId. */ id: string };
+	consume: ConsumeResponse;
+	resumeConsumer: Success;
+	pauseConsumer: Success;
+	closeConsumer: Success;
+	pauseProducer: Success;
+	resumeProducer: Success;
+	closeProducer: Success;
+	getProducers: { producers: ProducerInfo[] };
+	leaveRoom: Success;
+	getRoomInfo: RoomInfo;
+}
+
 export interface Notifications {
 	roomCreated: { roomId: string };
 	peerJoined: { peerId: string; metadata: Record<string, unknown> };
@@ -128,3 +219,6 @@ export interface Notifications {
 }
 
 export type NotificationMethod = keyof Notifications;
+
+/** A notification as a client receives it, discriminated by method. */
+export type Notification = { [M in NotificationMethod]: { method: M; data: Notifications[M] } }[NotificationMethod];

@@ -6,13 +6,14 @@ import { EventEmitter } from 'node:events';
 import { AwaitQueue, AwaitQueueStoppedError } from 'awaitqueue';
 import debugFactory from 'debug';
 import type * as ms from 'mediasoup/types';
+import type { types as mc } from 'mediasoup-client';
 import type { Config } from '../config/options.js';
 import type { MediaWorker } from '../media/WorkerPool.js';
 import { listenInfos, MEDIA_CODECS } from '../media/settings.js';
 import { turnServers } from '../media/turn.js';
 import { ErrorCode, forbidden, invalidState, notFound, RequestError } from '../protocol/errors.js';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
-import type { Notifications, NotificationMethod, PeerInfo, Request, RequestData, Success } from '../protocol/methods.js';
+import type { Notifications, NotificationMethod, PeerInfo, RequestData, Responses, RoomInfo, RoomMethod, RoomRequest, Success } from '../protocol/methods.js';
 import { randomId } from '../secrets.js';
 import { Peer, type ProducerAppData, type TransportAppData } from './Peer.js';
 
@@ -29,6 +30,14 @@ export interface RoomEvents {
 	/** Peer count changed (for worker load accounting). */
 	peers: [delta: number];
 }
+
+// mediasoup and mediasoup-client type the same JSON, but mediasoup knows a
+// few more header-extension URIs; the protocol speaks mediasoup-client's types
+// because that is what a client hands to its Device.
+const forClient = {
+	rtpCapabilities: (caps: ms.RtpCapabilities) => caps as mc.RtpCapabilities,
+	rtpParameters: (params: ms.RtpParameters) => params as mc.RtpParameters
+};
 
 /** mediasoup's own errors (bad RTP parameters, closed objects) become MEDIA_ERROR. */
 async function media<T>(operation: Promise<T>): Promise<T> {
@@ -137,11 +146,11 @@ export class Room extends EventEmitter<RoomEvents> {
 	}
 
 	/** Answers one validated request of a joined peer. */
-	handle(peer: Peer, request: Request): Promise<unknown> {
+	handle(peer: Peer, request: RoomRequest): Promise<Responses[RoomMethod]> {
 		switch (request.method) {
 			// Read-only requests answer from current state without queueing.
 			case 'getRouterRtpCapabilities':
-				return Promise.resolve({ rtpCapabilities: this.#router.rtpCapabilities });
+				return Promise.resolve({ rtpCapabilities: forClient.rtpCapabilities(this.#router.rtpCapabilities) });
 			case 'getProducers':
 				return Promise.resolve({ producers: this.otherPeers(peer).flatMap((p) => p.producers) });
 			case 'getRoomInfo':
@@ -169,11 +178,11 @@ export class Room extends EventEmitter<RoomEvents> {
 			case 'closeProducer':
 				return this.#serialize(request.method, () => this.#closeProducer(peer, request.data.producerId));
 			default:
-				return Promise.reject(new RequestError(ErrorCode.INVALID_STATE, `${request.method} is not a room request`));
+				throw new Error(`unhandled room request ${JSON.stringify(request satisfies never)}`);
 		}
 	}
 
-	info(): { roomId: string; peerCount: number; maxPeers: number; peers: PeerInfo[] } {
+	info(): RoomInfo {
 		return {
 			roomId: this.id,
 			peerCount: this.#peers.size,
@@ -254,7 +263,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		throw notFound(`no ${what.slice(0, -1)} ${id}`);
 	}
 
-	async #createTransport(peer: Peer, data: RequestData<'createWebRtcTransport'>) {
+	async #createTransport(peer: Peer, data: RequestData<'createWebRtcTransport'>): Promise<Responses['createWebRtcTransport']> {
 		const config = this.#config;
 		const webRtcServer = this.mediaWorker.webRtcServer;
 		const transport = await media(
@@ -302,7 +311,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		peer.transports.delete(transport.id);
 	}
 
-	async #connectTransport(peer: Peer, data: RequestData<'connectWebRtcTransport'>): Promise<Success> {
+	async #connectTransport(peer: Peer, data: RequestData<'connectWebRtcTransport'>): Promise<Responses['connectWebRtcTransport']> {
 		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
 
 		if (transport.appData.connected) throw invalidState('transport is already connected');
@@ -312,13 +321,13 @@ export class Room extends EventEmitter<RoomEvents> {
 		return SUCCESS;
 	}
 
-	async #restartIce(peer: Peer, data: RequestData<'restartIce'>) {
+	async #restartIce(peer: Peer, data: RequestData<'restartIce'>): Promise<Responses['restartIce']> {
 		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
 
 		return { iceParameters: await media(transport.restartIce()) };
 	}
 
-	async #produce(peer: Peer, data: RequestData<'produce'>) {
+	async #produce(peer: Peer, data: RequestData<'produce'>): Promise<Responses['produce']> {
 		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
 
 		if (transport.appData.direction !== 'send') throw invalidState('produce needs a send transport');
@@ -343,7 +352,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		return { producerId: producer.id, id: producer.id };
 	}
 
-	async #consume(peer: Peer, data: RequestData<'consume'>) {
+	async #consume(peer: Peer, data: RequestData<'consume'>): Promise<Responses['consume']> {
 		const transport = peer.transport('recv');
 
 		if (!transport) throw invalidState('create a recv transport before consuming');
@@ -371,7 +380,7 @@ export class Room extends EventEmitter<RoomEvents> {
 			producerId: producer.id,
 			peerId: producer.appData.peerId,
 			kind: consumer.kind,
-			rtpParameters: consumer.rtpParameters,
+			rtpParameters: forClient.rtpParameters(consumer.rtpParameters),
 			type: consumer.type,
 			producerPaused: consumer.producerPaused,
 			metadata: producer.appData.metadata

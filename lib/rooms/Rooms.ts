@@ -8,7 +8,7 @@ import type { Config } from '../config/options.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import { ErrorCode, forbidden, invalidState, notFound, RequestError } from '../protocol/errors.js';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
-import type { Request } from '../protocol/methods.js';
+import type { Request, RequestData, Responses } from '../protocol/methods.js';
 import type { Peer } from './Peer.js';
 import { Room } from './Room.js';
 
@@ -36,8 +36,6 @@ export class Session {
 }
 
 export interface RoomsEvents {
-	roomOpened: [room: Room];
-	roomClosed: [room: Room, reason: string];
 	/** The number of peers in all rooms changed. */
 	peers: [count: number];
 }
@@ -106,7 +104,7 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		session.lastSeen = Date.now();
 	}
 
-	async handle(session: Session, request: Request): Promise<unknown> {
+	async handle(session: Session, request: Request): Promise<Responses[Request['method']]> {
 		switch (request.method) {
 			case 'heartbeat':
 				return { serverTime: Date.now() };
@@ -141,7 +139,7 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		if (joined) throw invalidState(`already in room ${joined.room.id}; leaveRoom first`);
 	}
 
-	async #createRoom(session: Session, metadata: Record<string, unknown>) {
+	async #createRoom(session: Session, metadata: Record<string, unknown>): Promise<Responses['createRoom']> {
 		this.#assertNotJoined(session);
 		if (!this.#acceptingRooms) throw new RequestError(ErrorCode.UNAVAILABLE, 'the server is not accepting new rooms');
 
@@ -161,7 +159,7 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		return { roomId: room.id, peerId: peer.id, reconnectToken: peer.reconnectToken, peers: [] };
 	}
 
-	async #joinRoom(session: Session, roomId: string, metadata: Record<string, unknown>) {
+	async #joinRoom(session: Session, roomId: string, metadata: Record<string, unknown>): Promise<Responses['joinRoom']> {
 		this.#assertNotJoined(session);
 
 		const room = this.#room(roomId);
@@ -172,7 +170,7 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		return { roomId, peerId: peer.id, reconnectToken: peer.reconnectToken, peers: room.otherPeers(peer) };
 	}
 
-	async #rejoinRoom(session: Session, data: { roomId: string; peerId: string; reconnectToken: string }) {
+	async #rejoinRoom(session: Session, data: RequestData<'rejoinRoom'>): Promise<Responses['rejoinRoom']> {
 		this.#assertNotJoined(session);
 
 		const room = this.#room(data.roomId);
@@ -212,11 +210,7 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 			this.#peerCount += delta;
 			this.emit('peers', this.#peerCount);
 		});
-		room.once('closed', (reason) => {
-			this.#rooms.delete(room.id);
-			this.emit('roomClosed', room, reason);
-		});
-		this.emit('roomOpened', room);
+		room.once('closed', () => this.#rooms.delete(room.id));
 		debug('room %s opened on worker %d', room.id, room.mediaWorker.index);
 	}
 

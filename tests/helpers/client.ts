@@ -5,17 +5,15 @@
 import { Device, FakeHandler, testFakeParameters } from 'mediasoup-client';
 import type { types as mc } from 'mediasoup-client';
 import { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
-import protooClient, { type Peer as ProtooPeer } from 'protoo-client';
+import protooClient, { type Peer as ProtooPeer, type ProtooRequestError } from 'protoo-client';
+import type { Notification, NotificationMethod, Notifications, RequestMethod, RequestParams, Responses, RoomMethod } from '../../lib/protocol/methods.js';
+import { asNotification, request } from '../../lib/protocol/request.js';
 
-export interface Notification {
-	method: string;
-	data: Record<string, any>;
-}
+/** One notification of a method. */
+export type NotificationOf<M extends NotificationMethod> = Extract<Notification, { method: M }>;
 
-/** Error thrown by protoo-client for an error response. */
-export interface ProtooError extends Error {
-	code: number;
-}
+/** A room request's parameters without the roomId the peer fills in. */
+export type RoomParams<M extends RoomMethod> = Omit<RequestParams<M>, 'roomId'>;
 
 /** A mediasoup-client Device on FakeHandler: the whole client flow without WebRTC. */
 export function fakeDevice(): Device {
@@ -56,7 +54,9 @@ export class TestPeer {
 		const transport = new protooClient.WebSocketTransport(url, { retry: { retries, factor: 1, minTimeout: 100, maxTimeout: 200 } });
 
 		this.protoo = new protooClient.Peer(transport);
-		this.protoo.on('notification', (n: Notification) => {
+		this.protoo.on('notification', (message) => {
+			const n = asNotification(message);
+
 			this.notifications.push(n);
 			this.#waiters = this.#waiters.filter((w) => {
 				if (!w.match(n)) return true;
@@ -67,18 +67,23 @@ export class TestPeer {
 		});
 	}
 
-	request(method: string, data: Record<string, unknown> = {}): Promise<any> {
-		return this.protoo.request(method, data);
+	request<M extends RequestMethod>(method: M, ...[data]: {} extends RequestParams<M> ? [RequestParams<M>?] : [RequestParams<M>]): Promise<Responses[M]> {
+		return request(this.protoo, method, (data ?? {}) as RequestParams<M>);
 	}
 
 	/** A request in this peer's room. */
-	roomRequest(method: string, data: Record<string, unknown> = {}): Promise<any> {
-		return this.request(method, { roomId: this.roomId, ...data });
+	roomRequest<M extends RoomMethod>(method: M, ...[data]: {} extends RoomParams<M> ? [RoomParams<M>?] : [RoomParams<M>]): Promise<Responses[M]> {
+		return request(this.protoo, method, { roomId: this.roomId, ...data } as RequestParams<M>);
+	}
+
+	/** Sends anything (bad-input tests): no types on either side. */
+	untypedRequest(method: string, data: unknown = {}): Promise<unknown> {
+		return this.protoo.request(method, data);
 	}
 
 	/** Resolves with the first notification (already received or future) that matches. */
-	waitFor(method: string, match: (data: Record<string, any>) => boolean = () => true, timeoutMs = 10000): Promise<Notification> {
-		const test = (n: Notification) => n.method === method && match(n.data);
+	waitFor<M extends NotificationMethod>(method: M, match: (data: Notifications[M]) => boolean = () => true, timeoutMs = 10000): Promise<NotificationOf<M>> {
+		const test = (n: Notification): n is NotificationOf<M> => n.method === method && match(n.data as Notifications[M]);
 		const seen = this.notifications.find(test);
 
 		if (seen) return Promise.resolve(seen);
@@ -90,17 +95,17 @@ export class TestPeer {
 				match: test,
 				resolve: (n) => {
 					clearTimeout(timer);
-					resolve(n);
+					resolve(n as NotificationOf<M>);
 				}
 			});
 		});
 	}
 
-	count(method: string, match: (data: Record<string, any>) => boolean = () => true): number {
-		return this.notifications.filter((n) => n.method === method && match(n.data)).length;
+	count<M extends NotificationMethod>(method: M, match: (data: Notifications[M]) => boolean = () => true): number {
+		return this.notifications.filter((n) => n.method === method && match(n.data as Notifications[M])).length;
 	}
 
-	async create(metadata: Record<string, unknown> = {}): Promise<any> {
+	async create(metadata: Record<string, unknown> = {}): Promise<Responses['createRoom']> {
 		const response = await this.request('createRoom', { metadata });
 
 		this.#joined(response);
@@ -108,7 +113,7 @@ export class TestPeer {
 		return response;
 	}
 
-	async join(roomId: string, metadata: Record<string, unknown> = {}): Promise<any> {
+	async join(roomId: string, metadata: Record<string, unknown> = {}): Promise<Responses['joinRoom']> {
 		const response = await this.request('joinRoom', { roomId, metadata });
 
 		this.#joined(response);
@@ -177,7 +182,7 @@ export async function errorCodeOf(promise: Promise<unknown>): Promise<number> {
 	try {
 		await promise;
 	} catch (error) {
-		return (error as ProtooError).code;
+		return (error as ProtooRequestError).code;
 	}
 
 	throw new Error('request succeeded, an error was expected');

@@ -3,6 +3,7 @@
 // does, and consuming every producer that appears later, as a real app does
 // on newProducer.
 
+import { asNotification } from '../../../lib/protocol/request.js';
 import { TestPeer } from '../../helpers/client.js';
 import { withTimeout } from './stats.js';
 
@@ -51,11 +52,13 @@ export class MediaPeer {
 
 	private constructor(peer: TestPeer) {
 		this.peer = peer;
-		peer.protoo.on('notification', (n: { method: string; data: Record<string, any> }) => {
+		peer.protoo.on('notification', (message) => {
+			const n = asNotification(message);
+
 			if (n.method !== 'newProducer' || this.#left) return;
 			// Until its recv transport exists a client can only note the producer (as real clients queue it).
-			if (this.#ready) this.#consumeOnce(n.data.producerId as string, true);
-			else this.#early.push(n.data.producerId as string);
+			if (this.#ready) this.#consumeOnce(n.data.producerId, true);
+			else this.#early.push(n.data.producerId);
 		});
 	}
 

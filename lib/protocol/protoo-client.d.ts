@@ -1,5 +1,5 @@
-// Types for the parts of protoo-client 4 (plain JavaScript, no types) the
-// browser client uses.
+// Types for the parts of protoo-client 4 (plain JavaScript, no types) that
+// the browser client and the Node test client use. One file for both.
 
 declare module 'protoo-client' {
 	export interface RetryOptions {
@@ -11,7 +11,8 @@ declare module 'protoo-client' {
 	}
 
 	export class WebSocketTransport {
-		constructor(url: string, options?: { retry?: RetryOptions });
+		/** `origin` is honoured in Node only (browsers send their own). */
+		constructor(url: string, options?: { retry?: RetryOptions; origin?: string });
 		readonly closed: boolean;
 		close(): void;
 	}
@@ -29,6 +30,11 @@ declare module 'protoo-client' {
 		data: unknown;
 	}
 
+	/** What protoo-client rejects a request with on an error response. */
+	export interface ProtooRequestError extends Error {
+		code: number;
+	}
+
 	export class Peer {
 		constructor(transport: WebSocketTransport);
 		readonly closed: boolean;
@@ -43,5 +49,12 @@ declare module 'protoo-client' {
 			event: 'request',
 			listener: (request: ProtooRequest, accept: (data?: unknown) => void, reject: (code: number, reason: string) => void) => void
 		): this;
+		once(event: 'open' | 'disconnected' | 'close', listener: () => void): this;
+		once(event: 'failed', listener: (currentAttempt: number) => void): this;
+		once(event: 'notification', listener: (notification: ProtooNotification) => void): this;
 	}
+
+	/** Node's CommonJS view of the package (`import protooClient from 'protoo-client'`). */
+	const protooClient: { WebSocketTransport: typeof WebSocketTransport; Peer: typeof Peer };
+	export default protooClient;
 }
