@@ -13,6 +13,7 @@ import { Metrics } from '../lib/http/metrics.js';
 import { WorkerPool } from '../lib/media/WorkerPool.js';
 import { ProtooConnection } from '../lib/protocol/ProtooConnection.js';
 import { Rooms } from '../lib/rooms/Rooms.js';
+import { MEDIA_KINDS, type MediaCounts } from '../lib/rooms/Room.js';
 
 const debug = debugFactory('vcall:server');
 
@@ -81,14 +82,12 @@ export class Server {
 	}
 
 	health(): HealthState {
-		const media = { transports: 0, producers: 0, consumers: 0 };
+		const media: MediaCounts = { transports: 0, producers: 0, consumers: 0, dataProducers: 0, dataConsumers: 0 };
 
 		for (const room of this.rooms.rooms) {
 			const counts = room.counts();
 
-			media.transports += counts.transports;
-			media.producers += counts.producers;
-			media.consumers += counts.consumers;
+			for (const key of MEDIA_KINDS) media[key] += counts[key];
 		}
 
 		const workers = this.workers.workers.length;

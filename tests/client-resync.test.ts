@@ -133,12 +133,14 @@ test('planResync: what each side lacks after a drop', (t) => {
 			],
 			producers: [{ producerId: 'mic-1' }],
 			consumers: [{ consumerId: 'c-kept' }, { consumerId: 'c-closed' }],
+			dataProducers: [{ dataProducerId: 'chat-1' }],
+			dataConsumers: [{ dataConsumerId: 'dc-kept' }, { dataConsumerId: 'dc-closed' }],
 			peers: ['bob', 'carol']
 		},
 		{
 			roomId: 'r',
 			peerId: 'alice',
-			peers: [{ peerId: 'bob', metadata: {}, producers: [] }],
+			peers: [{ peerId: 'bob', metadata: {}, producers: [], dataProducers: [] }],
 			producers: [],
 			transports: [
 				{ transportId: 'send-2', direction: 'send' },
@@ -147,19 +149,23 @@ test('planResync: what each side lacks after a drop', (t) => {
 			consumers: [
 				{ consumerId: 'c-kept', producerId: 'p1' },
 				{ consumerId: 'c-orphan', producerId: 'p2' }
-			]
+			],
+			dataProducers: [],
+			dataConsumers: [{ dataConsumerId: 'dc-kept', dataProducerId: 'bob-chat' }]
 		}
 	);
 
 	t.deepEqual(plan, {
 		removePeers: ['carol'],
-		peers: [{ peerId: 'bob', metadata: {}, producers: [] }],
+		peers: [{ peerId: 'bob', metadata: {}, producers: [], dataProducers: [] }],
 		closeLocalConsumers: ['c-closed'],
 		closeServerConsumers: ['c-orphan'],
 		resumeConsumers: ['c-kept'],
 		// The send transport is replaced: whatever the server holds on it goes with it.
 		closeServerProducers: [],
 		lostProducers: ['mic-1'],
+		closeLocalDataConsumers: ['dc-closed'],
+		lostDataProducers: ['chat-1'],
 		restartIce: ['recv'],
 		replaceTransports: ['send']
 	});

@@ -13,8 +13,8 @@
 import type { Device } from 'mediasoup-client';
 import type { Peer } from 'protoo-client';
 import { ErrorCode } from '../protocol/errors.js';
-import type { Notification, PeerInfo, ProducerInfo, RejoinResponse } from '../protocol/methods.js';
-import type { ClientEvent, ClientState, Phase, Source } from './api.js';
+import type { DataProducerInfo, Notification, PeerInfo, ProducerInfo, RejoinResponse } from '../protocol/methods.js';
+import type { ChatMessage, ClientEvent, ClientState, Phase, Source } from './api.js';
 import { consumerState, Media, sourceOf, type ConsumerEntry, type Direction, type MediaOptions, type ProducerEntry, type Track, type TransportEntry } from './media.js';
 import { applyResync, planResync, type ResyncTarget } from './resync.js';
 import { errorCode, errorMessage, Signaling } from './signaling.js';
@@ -48,11 +48,27 @@ export interface CallParts {
 }
 
 const MAX_EVENTS = 2000;
+/** The label of the data channel each peer opens for chat. */
+const CHAT = 'chat';
+/** Longest chat message sent (in characters); the server's MAX_DATA_MESSAGE_BYTES bounds the frame. */
+const MAX_CHAT_CHARS = 2000;
 
 interface RemotePeer {
 	peerId: string;
 	displayName: string;
 	producers: Map<string, ProducerInfo>;
+	dataProducers: Map<string, DataProducerInfo>;
+}
+
+/** A chat frame's text, or undefined for anything else. */
+function chatText(message: string): string | undefined {
+	try {
+		const frame = JSON.parse(message) as { text?: unknown };
+
+		return typeof frame.text === 'string' ? frame.text.slice(0, MAX_CHAT_CHARS) : undefined;
+	} catch {
+		return undefined;
+	}
 }
 
 function nameOf(metadata: Record<string, unknown> | undefined, peerId: string): string {
@@ -75,6 +91,8 @@ export class Call extends EventTarget {
 	readonly #peers = new Map<string, RemotePeer>();
 	readonly #events: ClientEvent[] = [];
 	readonly #errors: string[] = [];
+	/** Chat messages, kept while the page lives. */
+	readonly #chat: ChatMessage[] = [];
 	#disconnects = 0;
 	#rejoins = 0;
 	/** Joining, rejoining and screen share run one at a time, in order. */
@@ -165,6 +183,7 @@ export class Call extends EventTarget {
 				iceRestarts: t.iceRestarts,
 				serverIceUfrag: t.serverIceUfrag
 			})),
+			chat: [...this.#chat],
 			events: [...this.#events],
 			disconnects: this.#disconnects,
 			rejoins: this.#rejoins,
@@ -196,7 +215,16 @@ export class Call extends EventTarget {
 			log: (type, data) => this.log(type, data),
 			error: (where, error) => this.error(where, error),
 			changed: () => this.changed(),
-			wanted: (producerId, peerId) => this.#peers.get(peerId)?.producers.has(producerId) ?? false,
+			wanted: (producerId, peerId) => {
+				const peer = this.#peers.get(peerId);
+
+				return (peer?.producers.has(producerId) || peer?.dataProducers.has(producerId)) ?? false;
+			},
+			dataMessage: (peerId, label, message) => {
+				const text = label === CHAT ? chatText(message) : undefined;
+
+				if (text !== undefined) this.#addChat(peerId, this.remotePeerName(peerId), text);
+			},
 			trackEnded: (source) => {
 				if (source === 'screen') void this.stopScreenShare();
 			}
@@ -300,6 +328,7 @@ export class Call extends EventTarget {
 
 		// Send first, then receive: the consumers wait for the gate (also when the camera is refused).
 		try {
+			await this.#openChat();
 			await this.#captureLocalMedia();
 			await this.#produceMissing();
 		} finally {
@@ -356,6 +385,8 @@ export class Call extends EventTarget {
 				transports: [...media.transports].map((t) => ({ transportId: t.transport.id, direction: t.direction })),
 				producers: [...media.producers].map((p) => ({ producerId: p.producer.id })),
 				consumers: [...media.consumers].map((c) => ({ consumerId: c.consumer.id })),
+				dataProducers: [...media.dataProducers].map((d) => ({ dataProducerId: d.id })),
+				dataConsumers: [...media.dataConsumers].map((d) => ({ dataConsumerId: d.dataConsumer.id })),
 				peers: [...this.#peers.keys()]
 			},
 			response
@@ -373,6 +404,8 @@ export class Call extends EventTarget {
 			removePeer: (peerId, reason) => this.#removePeer(peerId, reason),
 			syncPeer: (info) => this.#syncPeer(info),
 			closeLocalConsumer: (consumerId, reason) => media.closeConsumer(consumerId, reason),
+			closeLocalDataConsumer: (dataConsumerId) => media.closeDataConsumer(dataConsumerId),
+			dropLocalDataProducer: (dataProducerId) => media.dropDataProducer(dataProducerId),
 			closeServerObject: async (method, id) => {
 				this.log('closeOrphan', { method, id });
 				await signaling
@@ -392,7 +425,10 @@ export class Call extends EventTarget {
 			replaceTransport: async (direction) => {
 				await media.replaceTransport(direction);
 			},
-			produceMissing: () => this.#produceMissing(),
+			produceMissing: async () => {
+				await this.#openChat();
+				await this.#produceMissing();
+			},
 			consumeMissing: (peers) => this.#consumeMissing(peers)
 		};
 	}
@@ -446,10 +482,45 @@ export class Call extends EventTarget {
 		return this.stopTrack('screen');
 	}
 
+	// ---- Chat ----
+
+	/** Sends a chat message to everyone in the room over our chat data channel. */
+	sendChat(text: string): void {
+		const channel = this.#media?.dataProducer(CHAT);
+		const trimmed = text.trim().slice(0, MAX_CHAT_CHARS);
+
+		if (!trimmed) return;
+		if (!channel || channel.readyState !== 'open') throw new Error('chat is not connected');
+		channel.send(JSON.stringify({ text: trimmed }));
+		this.#addChat(this.#peerId ?? '', this.options.displayName, trimmed);
+	}
+
+	#addChat(peerId: string, name: string, text: string): void {
+		this.#chat.push({ peerId, name, text, at: Date.now(), own: peerId === this.#peerId });
+		this.dispatchEvent(new Event('chat'));
+		this.changed();
+	}
+
+	/** Opens our chat channel unless it is open (at join, and after a drop lost it). */
+	async #openChat(): Promise<void> {
+		const media = this.#media;
+
+		if (!media || media.dataProducer(CHAT) || !this.transport('send')) return;
+		await media.produceData(CHAT);
+	}
+
 	// ---- Consuming and the roster ----
 
 	#consumeMissing(peers: PeerInfo[]): void {
-		for (const info of peers) for (const producer of info.producers) this.#consume(producer);
+		for (const info of peers) {
+			for (const producer of info.producers) this.#consume(producer);
+			for (const dataProducer of info.dataProducers) this.#consumeData(dataProducer);
+		}
+	}
+
+	#consumeData(info: DataProducerInfo): void {
+		if (info.peerId === this.#peerId) return;
+		this.#media?.consumeData(info).catch((error: unknown) => this.error(`consumeData ${info.dataProducerId}`, error));
 	}
 
 	#consume(info: ProducerInfo): void {
@@ -461,7 +532,7 @@ export class Call extends EventTarget {
 		let peer = this.#peers.get(peerId);
 
 		if (!peer) {
-			peer = { peerId, displayName: nameOf(metadata, peerId), producers: new Map() };
+			peer = { peerId, displayName: nameOf(metadata, peerId), producers: new Map(), dataProducers: new Map() };
 			this.#peers.set(peerId, peer);
 		}
 
@@ -474,11 +545,22 @@ export class Call extends EventTarget {
 
 		for (const producerId of [...peer.producers.keys()]) if (!live.has(producerId)) this.#producerGone(producerId, 'gone after rejoin');
 		for (const producer of info.producers) peer.producers.set(producer.producerId, producer);
+
+		const liveData = new Set(info.dataProducers.map((d) => d.dataProducerId));
+
+		for (const id of [...peer.dataProducers.keys()]) if (!liveData.has(id)) this.#dataProducerGone(id);
+		for (const dataProducer of info.dataProducers) peer.dataProducers.set(dataProducer.dataProducerId, dataProducer);
 	}
 
 	#removePeer(peerId: string, reason: string): void {
 		if (!this.#peers.delete(peerId)) return;
 		this.#media?.closeConsumersWhere((entry) => entry.peerId === peerId, reason);
+		this.#media?.closeDataConsumersWhere((entry) => entry.peerId === peerId);
+	}
+
+	#dataProducerGone(dataProducerId: string): void {
+		for (const peer of this.#peers.values()) peer.dataProducers.delete(dataProducerId);
+		this.#media?.closeDataConsumersWhere((entry) => entry.dataConsumer.dataProducerId === dataProducerId);
 	}
 
 	#producerGone(producerId: string, reason: string): void {
@@ -515,6 +597,13 @@ export class Call extends EventTarget {
 			}
 			case 'peerLeft':
 				this.#removePeer(notification.data.peerId, 'peerLeft');
+				break;
+			case 'newDataProducer':
+				this.#addPeer(notification.data.peerId, {}).dataProducers.set(notification.data.dataProducerId, notification.data);
+				this.#consumeData(notification.data);
+				break;
+			case 'dataProducerClosed':
+				this.#dataProducerGone(notification.data.dataProducerId);
 				break;
 			case 'roomClosed':
 				this.#teardown('closed');

@@ -6,7 +6,8 @@
 // It needs no DOM: the Node tests run it with mediasoup-client's FakeHandler.
 
 import type { Device, types as ms } from 'mediasoup-client';
-import type { ConsumeResponse, ProducerInfo } from '../protocol/methods.js';
+import type { ConsumeResponse, DataProducerInfo, ProducerInfo, Responses } from '../protocol/methods.js';
+import { sctpStream } from '../protocol/request.js';
 import type { ClosedConsumerState, ConsumerState, Source } from './api.js';
 import { errorCode, type Signaling } from './signaling.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -32,8 +33,10 @@ export interface MediaEvents {
 	log(type: string, data?: unknown): void;
 	error(where: string, error: unknown): void;
 	changed(): void;
-	/** Still wanted: the producer's peer is in the room and has not closed it. */
+	/** Still wanted: the (data) producer's peer is in the room and has not closed it. */
 	wanted(producerId: string, peerId: string): boolean;
+	/** A message on a data channel of another peer. */
+	dataMessage(peerId: string, label: string, message: string): void;
 	/** A producer's track ended (the user stopped a screen share from the browser's bar). */
 	trackEnded(source: Source): void;
 }
@@ -50,6 +53,11 @@ export interface ProducerEntry {
 	producer: ms.Producer;
 	source: Source;
 	capture?: string;
+}
+
+export interface DataConsumerEntry {
+	dataConsumer: ms.DataConsumer;
+	peerId: string;
 }
 
 export interface ConsumerEntry {
@@ -91,7 +99,9 @@ export class Media {
 	readonly #producers = new Map<string, ProducerEntry>();
 	readonly #consumers = new Map<string, ConsumerEntry>();
 	readonly #closedConsumers: ClosedConsumerState[] = [];
-	/** Producers being consumed right now (not yet a consumer). */
+	readonly #dataProducers = new Map<string, ms.DataProducer>();
+	readonly #dataConsumers = new Map<string, DataConsumerEntry>();
+	/** Producers and data producers being consumed right now (not yet a consumer). */
 	readonly #consuming = new Set<string>();
 	/**
 	 * Resolved while the receive transport exists and signaling is up:
@@ -117,6 +127,14 @@ export class Media {
 
 	get consumers(): IterableIterator<ConsumerEntry> {
 		return this.#consumers.values();
+	}
+
+	get dataProducers(): IterableIterator<ms.DataProducer> {
+		return this.#dataProducers.values();
+	}
+
+	get dataConsumers(): IterableIterator<DataConsumerEntry> {
+		return this.#dataConsumers.values();
 	}
 
 	get closedConsumers(): readonly ClosedConsumerState[] {
@@ -167,6 +185,13 @@ export class Media {
 			this.#signaling
 				.request('produce', { roomId: this.#roomId, transportId: transport.id, kind, rtpParameters, metadata })
 				.then(({ producerId }) => callback({ id: producerId }), (error: unknown) => errback(asError(error)));
+		});
+		transport.on('producedata', ({ sctpStreamParameters, label, protocol, appData }, callback, errback) => {
+			const metadata = (appData as { metadata?: Record<string, unknown> }).metadata ?? {};
+
+			Promise.resolve()
+				.then(() => this.#signaling.request('produceData', { roomId: this.#roomId, transportId: transport.id, sctpStreamParameters: sctpStream(sctpStreamParameters), label, protocol, metadata }))
+				.then(({ dataProducerId }) => callback({ id: dataProducerId }), (error: unknown) => errback(asError(error)));
 		});
 		transport.on('connectionstatechange', (state) => {
 			this.#events.log('transportState', { direction, state });
@@ -265,6 +290,89 @@ export class Media {
 		} catch (error) {
 			this.#events.error('closeProducer', error);
 		}
+	}
+
+	// ---- Data channels ----
+
+	/** Opens an ordered, reliable data channel `label` on the send transport. */
+	async produceData(label: string): Promise<ms.DataProducer> {
+		const transport = this.transport('send')?.transport;
+
+		if (!transport) throw new Error('no send transport');
+
+		const dataProducer = await transport.produceData({ ordered: true, label });
+
+		this.#dataProducers.set(dataProducer.id, dataProducer);
+		dataProducer.on('transportclose', () => this.#dataProducers.delete(dataProducer.id));
+		this.#events.log('producedData', { dataProducerId: dataProducer.id, label });
+
+		return dataProducer;
+	}
+
+	dataProducer(label: string): ms.DataProducer | undefined {
+		for (const dataProducer of this.#dataProducers.values()) if (dataProducer.label === label) return dataProducer;
+
+		return undefined;
+	}
+
+	/** Forgets a data producer the server no longer has. */
+	dropDataProducer(dataProducerId: string): void {
+		this.#dataProducers.get(dataProducerId)?.close();
+		this.#dataProducers.delete(dataProducerId);
+	}
+
+	/** Consumes a remote data producer once the gate is open, as consume() does for media. */
+	async consumeData(info: DataProducerInfo): Promise<void> {
+		if (this.#consuming.has(info.dataProducerId)) return;
+		this.#consuming.add(info.dataProducerId);
+		try {
+			await this.#ready();
+			if (!this.#events.wanted(info.dataProducerId, info.peerId)) return;
+			for (const { dataConsumer } of this.#dataConsumers.values()) if (dataConsumer.dataProducerId === info.dataProducerId) return;
+			await this.#consumeDataNow(info);
+		} finally {
+			this.#consuming.delete(info.dataProducerId);
+		}
+	}
+
+	async #consumeDataNow(info: DataProducerInfo): Promise<void> {
+		const transport = this.transport('recv')?.transport;
+
+		if (!transport) throw new Error('no recv transport');
+
+		let data: Responses['consumeData'];
+
+		try {
+			data = await this.#signaling.request('consumeData', { roomId: this.#roomId, dataProducerId: info.dataProducerId });
+		} catch (error) {
+			if (errorCode(error) === ErrorCode.NOT_FOUND) return;
+			throw error;
+		}
+
+		const dataConsumer = await transport.consumeData({
+			id: data.dataConsumerId,
+			dataProducerId: data.dataProducerId,
+			sctpStreamParameters: data.sctpStreamParameters,
+			label: data.label,
+			protocol: data.protocol
+		});
+
+		this.#dataConsumers.set(dataConsumer.id, { dataConsumer, peerId: info.peerId });
+		dataConsumer.on('transportclose', () => this.#dataConsumers.delete(dataConsumer.id));
+		dataConsumer.on('message', (message: unknown) => {
+			if (typeof message === 'string') this.#events.dataMessage(info.peerId, dataConsumer.label, message);
+		});
+		this.#events.log('consumedData', { dataConsumerId: dataConsumer.id, dataProducerId: info.dataProducerId, peerId: info.peerId });
+		if (!this.#events.wanted(info.dataProducerId, info.peerId)) this.closeDataConsumer(dataConsumer.id);
+	}
+
+	closeDataConsumer(dataConsumerId: string): void {
+		this.#dataConsumers.get(dataConsumerId)?.dataConsumer.close();
+		this.#dataConsumers.delete(dataConsumerId);
+	}
+
+	closeDataConsumersWhere(match: (entry: DataConsumerEntry) => boolean): void {
+		for (const [id, entry] of [...this.#dataConsumers]) if (match(entry)) this.closeDataConsumer(id);
 	}
 
 	// ---- Consuming ----
@@ -421,6 +529,9 @@ export class Media {
 		this.closeConsumersWhere(() => true, reason);
 		for (const entry of this.#producers.values()) entry.producer.close();
 		this.#producers.clear();
+		this.closeDataConsumersWhere(() => true);
+		for (const dataProducer of this.#dataProducers.values()) dataProducer.close();
+		this.#dataProducers.clear();
 		for (const entry of this.#transports.values()) entry.transport.close();
 		this.#transports.clear();
 	}

@@ -15,6 +15,8 @@ export interface LocalSnapshot {
 	transports: { transportId: string; direction: Direction }[];
 	producers: { producerId: string }[];
 	consumers: { consumerId: string }[];
+	dataProducers: { dataProducerId: string }[];
+	dataConsumers: { dataConsumerId: string }[];
 	/** Remote peers we know of. */
 	peers: string[];
 }
@@ -34,6 +36,10 @@ export interface ResyncPlan {
 	closeServerProducers: string[];
 	/** Our producers the server no longer has (their transport was replaced): close them, then produce the tracks again. */
 	lostProducers: string[];
+	/** Our data consumers the server closed (their data producer closed, or their transport went). */
+	closeLocalDataConsumers: string[];
+	/** Our data producers the server no longer has: forget them, then open the channels again. */
+	lostDataProducers: string[];
 	/** Transports the server still has: restart ICE on them (the network path may have changed). */
 	restartIce: Direction[];
 	/** Transports the server no longer has (or replaced): make new ones. */
@@ -49,6 +55,8 @@ export function planResync(local: LocalSnapshot, response: RejoinResponse): Resy
 	const localConsumers = new Set(local.consumers.map((c) => c.consumerId));
 	const replaceTransports = local.transports.filter((t) => !serverTransports.has(t.transportId)).map((t) => t.direction);
 	const replaced = new Set(replaceTransports);
+	const serverDataProducers = new Set(response.dataProducers.map((d) => d.dataProducerId));
+	const serverDataConsumers = new Set(response.dataConsumers.map((d) => d.dataConsumerId));
 
 	return {
 		removePeers: local.peers.filter((peerId) => !serverPeers.has(peerId)),
@@ -59,6 +67,8 @@ export function planResync(local: LocalSnapshot, response: RejoinResponse): Resy
 		resumeConsumers: [...localConsumers].filter((id) => serverConsumers.has(id)),
 		closeServerProducers: replaced.has('send') ? [] : [...serverProducers].filter((id) => !localProducers.has(id)),
 		lostProducers: [...localProducers].filter((id) => !serverProducers.has(id)),
+		closeLocalDataConsumers: local.dataConsumers.map((d) => d.dataConsumerId).filter((id) => !serverDataConsumers.has(id)),
+		lostDataProducers: local.dataProducers.map((d) => d.dataProducerId).filter((id) => !serverDataProducers.has(id)),
 		restartIce: local.transports.filter((t) => serverTransports.has(t.transportId)).map((t) => t.direction),
 		replaceTransports
 	};
@@ -70,12 +80,14 @@ export interface ResyncTarget {
 	/** Takes the peer's current producers; closes our consumers of producers it no longer has. */
 	syncPeer(info: PeerInfo): void;
 	closeLocalConsumer(consumerId: string, reason: string): void;
+	closeLocalDataConsumer(dataConsumerId: string): void;
+	dropLocalDataProducer(dataProducerId: string): void;
 	closeServerObject(method: 'closeConsumer' | 'closeProducer', id: string): Promise<void>;
 	resumeConsumer(consumerId: string): Promise<void>;
 	dropLocalProducer(producerId: string): Promise<void>;
 	restartIce(direction: Direction): Promise<void>;
 	replaceTransport(direction: Direction): Promise<void>;
-	/** Produces every capture track that has no producer. */
+	/** Produces every capture track that has no producer, and opens the data channels that are not open. */
 	produceMissing(): Promise<void>;
 	/** Consumes every producer in `peers` we have no consumer for (does not wait for it). */
 	consumeMissing(peers: PeerInfo[]): void;
@@ -87,6 +99,8 @@ export async function applyResync(plan: ResyncPlan, target: ResyncTarget): Promi
 	for (const peerId of plan.removePeers) target.removePeer(peerId, reason);
 	for (const info of plan.peers) target.syncPeer(info);
 	for (const id of plan.closeLocalConsumers) target.closeLocalConsumer(id, reason);
+	for (const id of plan.closeLocalDataConsumers) target.closeLocalDataConsumer(id);
+	for (const id of plan.lostDataProducers) target.dropLocalDataProducer(id);
 	await Promise.all([
 		...plan.closeServerConsumers.map((id) => target.closeServerObject('closeConsumer', id)),
 		...plan.closeServerProducers.map((id) => target.closeServerObject('closeProducer', id))

@@ -17,6 +17,8 @@ export const ErrorCode = {
 	INVALID_STATE: 409,
 	/** The room already holds MAX_PEERS_PER_ROOM peers. */
 	ROOM_FULL: 429,
+	/** In an `error` notification: a data producer sent more than DATA_MESSAGES_PER_SECOND; it is paused for the rest of the second. */
+	RATE_LIMITED: 429,
 	/** mediasoup refused the operation (e.g. incompatible RTP parameters). */
 	MEDIA_ERROR: 488,
 	/** Unexpected server error; the request had no effect that matters. */

@@ -4,7 +4,7 @@
 
 import type * as ms from 'mediasoup/types';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
-import type { PeerInfo, ProducerInfo } from '../protocol/methods.js';
+import type { DataProducerInfo, PeerInfo, ProducerInfo } from '../protocol/methods.js';
 import { randomId, secretsEqual } from '../secrets.js';
 
 export type Direction = 'send' | 'recv';
@@ -26,6 +26,8 @@ export class Peer {
 	readonly transports = new Map<string, ms.WebRtcTransport<TransportAppData>>();
 	readonly producers = new Map<string, ms.Producer<ProducerAppData>>();
 	readonly consumers = new Map<string, ms.Consumer>();
+	readonly dataProducers = new Map<string, ms.DataProducer<ProducerAppData>>();
+	readonly dataConsumers = new Map<string, ms.DataConsumer>();
 	readonly #reconnectToken = randomId(24);
 	#channel: PeerChannel | undefined;
 	#graceTimer: NodeJS.Timeout | undefined;
@@ -81,8 +83,20 @@ export class Peer {
 		return [...this.producers.values()].map(producerInfo);
 	}
 
+	dataProducerInfos(): DataProducerInfo[] {
+		return [...this.dataProducers.values()].map(dataProducerInfo);
+	}
+
 	info(): PeerInfo {
-		return { peerId: this.id, metadata: this.metadata, producers: this.producerInfos() };
+		return { peerId: this.id, metadata: this.metadata, producers: this.producerInfos(), dataProducers: this.dataProducerInfos() };
+	}
+
+	/**
+	 * Whether the peer may use a feature. The seam for access tokens with
+	 * grants: without tokens every peer may use every feature.
+	 */
+	granted(_grant: 'data'): boolean {
+		return true;
 	}
 
 	/** Closes every mediasoup object of the peer (transports close their producers and consumers). */
@@ -94,6 +108,8 @@ export class Peer {
 		this.transports.clear();
 		this.producers.clear();
 		this.consumers.clear();
+		this.dataProducers.clear();
+		this.dataConsumers.clear();
 	}
 }
 
@@ -104,5 +120,15 @@ export function producerInfo(producer: ms.Producer<ProducerAppData>): ProducerIn
 		kind: producer.kind,
 		metadata: producer.appData.metadata,
 		paused: producer.paused
+	};
+}
+
+export function dataProducerInfo(dataProducer: ms.DataProducer<ProducerAppData>): DataProducerInfo {
+	return {
+		dataProducerId: dataProducer.id,
+		peerId: dataProducer.appData.peerId,
+		label: dataProducer.label,
+		protocol: dataProducer.protocol,
+		metadata: dataProducer.appData.metadata
 	};
 }

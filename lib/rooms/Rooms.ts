@@ -184,7 +184,9 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 			peers: room.otherPeers(peer),
 			producers: peer.producerInfos(),
 			transports: [...peer.transports.values()].map((t) => ({ transportId: t.id, direction: t.appData.direction })),
-			consumers: [...peer.consumers.values()].map((c) => ({ consumerId: c.id, producerId: c.producerId }))
+			consumers: [...peer.consumers.values()].map((c) => ({ consumerId: c.id, producerId: c.producerId })),
+			dataProducers: peer.dataProducerInfos(),
+			dataConsumers: [...peer.dataConsumers.values()].map((c) => ({ dataConsumerId: c.id, dataProducerId: c.dataProducerId }))
 		};
 	}
 

@@ -13,20 +13,19 @@ import { WorkerPool } from '../../lib/media/WorkerPool.js';
 import { ErrorCode, RequestError } from '../../lib/protocol/errors.js';
 import { validateRequest } from '../../lib/protocol/methods.js';
 import type { PeerChannel } from '../../lib/protocol/ProtooConnection.js';
+import { MEDIA_KINDS, type MediaCounts } from '../../lib/rooms/Room.js';
 import { Rooms } from '../../lib/rooms/Rooms.js';
 
 /** /health's numbers, computed as Server.health() does. */
 export function healthOf(rooms: Rooms, workers: WorkerPool, listener: { kind: string; reason: string }): HealthState {
 	let peers = 0;
-	const media = { transports: 0, producers: 0, consumers: 0 };
+	const media: MediaCounts = { transports: 0, producers: 0, consumers: 0, dataProducers: 0, dataConsumers: 0 };
 
 	for (const room of rooms.rooms) {
 		peers += room.peerCount;
 		const counts = room.counts();
 
-		media.transports += counts.transports;
-		media.producers += counts.producers;
-		media.consumers += counts.consumers;
+		for (const key of MEDIA_KINDS) media[key] += counts[key];
 	}
 
 	return {
