@@ -13,7 +13,6 @@ import { Metrics } from '../lib/http/metrics.js';
 import { WorkerPool } from '../lib/media/WorkerPool.js';
 import { ProtooConnection } from '../lib/protocol/ProtooConnection.js';
 import { Rooms } from '../lib/rooms/Rooms.js';
-import { MEDIA_KINDS, type MediaCounts } from '../lib/rooms/Room.js';
 
 const debug = debugFactory('vcall:server');
 
@@ -82,14 +81,6 @@ export class Server {
 	}
 
 	health(): HealthState {
-		const media: MediaCounts = { transports: 0, producers: 0, consumers: 0, dataProducers: 0, dataConsumers: 0 };
-
-		for (const room of this.rooms.rooms) {
-			const counts = room.counts();
-
-			for (const key of MEDIA_KINDS) media[key] += counts[key];
-		}
-
 		const workers = this.workers.workers.length;
 		const status = this.shuttingDown ? 'shutting-down' : this.#state === 'draining' ? 'draining' : workers === 0 ? 'degraded' : 'healthy';
 
@@ -100,7 +91,7 @@ export class Server {
 			peers: this.rooms.peerCount,
 			workers,
 			listener: { kind: this.#listener?.kind ?? 'none', reason: this.#listenerReason },
-			media
+			media: this.rooms.mediaCounts()
 		};
 	}
 

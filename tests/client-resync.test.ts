@@ -12,7 +12,7 @@ import { Call, type CallOptions, type Track } from '../lib/client/call.js';
 import { planResync } from '../lib/client/resync.js';
 import type { Room } from '../lib/rooms/Room.js';
 import { fakeDevice, TestPeer } from './helpers/client.js';
-import { until } from './helpers/listeners.js';
+import { waitFor } from './helpers/wait.js';
 import { SocketProxy } from './helpers/proxy.js';
 import { startServer } from './helpers/server.js';
 
@@ -88,14 +88,14 @@ async function setup(t: ExecutionContext, options: Partial<CallOptions> = {}) {
 	const drop = async (cut: Promise<void> | undefined = undefined): Promise<void> => {
 		if (cut) await cut;
 		else proxy.block();
-		await until(() => alice.state().connection === 'disconnected', 'alice saw the drop');
+		await waitFor(() => alice.state().connection === 'disconnected', { what: 'alice saw the drop', interval: 20 });
 	};
 	/** Lets alice reconnect and waits until the resync after her rejoinRoom is done. */
 	const reconnect = async (): Promise<void> => {
 		const rejoins = alice.state().rejoins;
 
 		proxy.unblock();
-		await until(() => alice.state().rejoins === rejoins + 1 && alice.phase === 'joined', 'alice rejoined and resynced');
+		await waitFor(() => alice.state().rejoins === rejoins + 1 && alice.phase === 'joined', { what: 'alice rejoined and resynced', interval: 20 });
 	};
 	/** Alice's consumers, producers and transports as she sees them and as the server does. */
 	const sides = () => {
@@ -175,13 +175,13 @@ test.serial('a consume whose answer was lost in the drop: the server closes the 
 	const { alice, bob, proxy, serverAlice, drop, reconnect, sides, agree } = await setup(t, { audio: false, video: false });
 
 	await bob.produce('audio', { source: 'mic' });
-	await until(() => alice.state().consumers.length === 1, 'alice consumes bob\'s microphone');
+	await waitFor(() => alice.state().consumers.length === 1, { what: 'alice consumes bob\'s microphone', interval: 20 });
 
 	const cut = proxy.blockAfterRequest('consume');
 	const camera = await bob.produce('video', { source: 'camera' });
 
 	await drop(cut);
-	await until(() => serverAlice().consumers.size === 2, 'the server made the consumer whose answer was lost');
+	await waitFor(() => serverAlice().consumers.size === 2, { what: 'the server made the consumer whose answer was lost', interval: 20 });
 
 	const known = new Set(alice.state().consumers.map((c) => c.consumerId));
 	const orphan = [...serverAlice().consumers.keys()].find((id) => !known.has(id));
@@ -190,7 +190,7 @@ test.serial('a consume whose answer was lost in the drop: the server closes the 
 	t.truthy(orphan);
 
 	await reconnect();
-	await until(() => agree() && sides().client.consumers.length === 2, 'client and server hold the same two consumers');
+	await waitFor(() => agree() && sides().client.consumers.length === 2, { what: 'client and server hold the same two consumers', interval: 20 });
 	t.false(serverAlice().consumers.has(orphan!), 'the orphan was closed');
 	t.true(alice.state().events.some((e) => e.type === 'closeOrphan' && (e.data as { id: string }).id === orphan));
 	t.true(alice.state().consumers.some((c) => c.producerId === camera.id && c.trackState === 'live'), 'the camera is consumed afresh');
@@ -202,17 +202,17 @@ test.serial('a producer closed during the drop: the client closes its consumer',
 	const mic = await bob.produce('audio', { source: 'mic' });
 	const camera = await bob.produce('video', { source: 'camera' });
 
-	await until(() => alice.state().consumers.length === 2, 'alice consumes both of bob\'s producers');
+	await waitFor(() => alice.state().consumers.length === 2, { what: 'alice consumes both of bob\'s producers', interval: 20 });
 
 	const micConsumer = alice.state().consumers.find((c) => c.producerId === mic.id)!.consumerId;
 
 	await drop();
 	await bob.roomRequest('closeProducer', { producerId: mic.id });
-	await until(() => serverAlice().consumers.size === 1, "the server closed alice's consumer with the producer");
+	await waitFor(() => serverAlice().consumers.size === 1, { what: "the server closed alice's consumer with the producer", interval: 20 });
 	t.is(alice.state().consumers.length, 2, 'alice, cut off, did not hear of it');
 
 	await reconnect();
-	await until(() => agree() && sides().client.consumers.length === 1, 'client and server hold the one consumer left');
+	await waitFor(() => agree() && sides().client.consumers.length === 1, { what: 'client and server hold the one consumer left', interval: 20 });
 	t.deepEqual(alice.state().consumers.map((c) => c.producerId), [camera.id]);
 	t.like(alice.state().closedConsumers.find((c) => c.consumerId === micConsumer), { reason: 'gone after rejoin', trackState: 'ended' });
 	t.deepEqual(alice.state().peers.find((p) => p.peerId === bob.peerId)?.producers.map((p) => p.producerId), [camera.id]);
@@ -228,16 +228,16 @@ test.serial('a transport replaced on the server during the drop: the client make
 	// As if a createWebRtcTransport of alice's reached the server and its answer was lost:
 	// the server replaces her send transport, closing the producers on it.
 	await room().handle(serverAlice(), { method: 'createWebRtcTransport', data: { roomId: alice.roomId!, direction: 'send', forceTcp: false } });
-	await until(() => bob.count('producerClosed', (d) => d.peerId === alice.peerId) === 2, "bob heard alice's producers close");
+	await waitFor(() => bob.count('producerClosed', (d) => d.peerId === alice.peerId) === 2, { what: "bob heard alice's producers close", interval: 20 });
 
 	await reconnect();
-	await until(() => agree() && sides().client.producers.length === 2, 'client and server hold the same transports and producers');
+	await waitFor(() => agree() && sides().client.producers.length === 2, { what: 'client and server hold the same transports and producers', interval: 20 });
 
 	const after = sides().client;
 
 	t.false(after.transports.includes(sendBefore), 'the lost send transport is gone on both sides');
 	t.is(after.transports.length, 2);
 	t.false(after.producers.some((id) => producersBefore.includes(id)), 'both tracks produced afresh');
-	await until(() => bob.count('newProducer', (d) => d.peerId === alice.peerId && after.producers.includes(d.producerId)) === 2, 'bob heard the new producers');
+	await waitFor(() => bob.count('newProducer', (d) => d.peerId === alice.peerId && after.producers.includes(d.producerId)) === 2, { what: 'bob heard the new producers', interval: 20 });
 	t.deepEqual(alice.state().producers.map((p) => p.source).sort(), ['camera', 'mic']);
 });

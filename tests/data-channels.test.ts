@@ -9,7 +9,7 @@ import * as mediasoup from 'mediasoup';
 import { ErrorCode } from '../lib/protocol/errors.js';
 import { DataRateLimit } from '../lib/rooms/DataRateLimit.js';
 import { errorCodeOf, TestPeer } from './helpers/client.js';
-import { until } from './helpers/listeners.js';
+import { waitFor } from './helpers/wait.js';
 import { startServer } from './helpers/server.js';
 
 const NO_MEDIA = { transports: 0, producers: 0, consumers: 0, dataProducers: 0, dataConsumers: 0 };
@@ -56,7 +56,7 @@ test.serial('data producers are announced, consumed, listed, limited and closed'
 	// Closing it closes its consumers and tells the others.
 	t.deepEqual(await alice.roomRequest('closeDataProducer', { dataProducerId: chat.id }), { success: true });
 	t.deepEqual((await bob.waitFor('dataProducerClosed')).data, { dataProducerId: chat.id, peerId: alice.peerId });
-	await until(() => server.health().media.dataConsumers === 0, "bob's data consumer closed with the producer");
+	await waitFor(() => server.health().media.dataConsumers === 0, { what: "bob's data consumer closed with the producer", interval: 20 });
 	t.is(await errorCodeOf(alice.roomRequest('closeDataProducer', { dataProducerId: chat.id })), ErrorCode.NOT_FOUND);
 
 	// Leaving tells the others about every data producer and frees everything.
@@ -118,13 +118,13 @@ test.serial('a data producer over DATA_MESSAGES_PER_SECOND is paused for the res
 
 	await limit.watch(dataProducer, () => limited++);
 	for (let i = 0; i < 11; i++) dataProducer.send(`burst-${i}`);
-	await until(() => dataProducer.paused, 'the 11th message in a second paused the producer');
+	await waitFor(() => dataProducer.paused, { what: 'the 11th message in a second paused the producer', interval: 20 });
 	t.is(limited, 1, 'the owner is told once per window');
 	for (let i = 0; i < 5; i++) dataProducer.send(`paused-${i}`);
-	await until(() => !dataProducer.paused, 'it is resumed when the second is over', 3000);
+	await waitFor(() => !dataProducer.paused, { what: 'it is resumed when the second is over', timeout: 3000, interval: 20 });
 	dataProducer.send('after');
 	// Messages keep their order: had the paused ones gone through, they would be in before 'after'.
-	await until(() => received.includes('after'), 'messages flow again');
+	await waitFor(() => received.includes('after'), { what: 'messages flow again', interval: 20 });
 	t.is(received.filter((m) => m.startsWith('burst-')).length, 11, 'what came before the pause was delivered');
 	t.deepEqual(received.filter((m) => m.startsWith('paused-')), [], 'the worker dropped what came while paused');
 });

@@ -10,7 +10,7 @@ import { ErrorCode, forbidden, invalidState, notFound, RequestError } from '../p
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import type { Request, RequestData, Responses } from '../protocol/methods.js';
 import type { Peer } from './Peer.js';
-import { Room } from './Room.js';
+import { MEDIA_KINDS, Room, type MediaCounts } from './Room.js';
 
 const debug = debugFactory('vcall:rooms');
 
@@ -70,6 +70,19 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	/** Peers in all rooms, disconnected ones in their grace included. */
 	get peerCount(): number {
 		return this.#peerCount;
+	}
+
+	/** Transports, producers and consumers of all rooms (what /health reports). */
+	mediaCounts(): MediaCounts {
+		const media: MediaCounts = { transports: 0, producers: 0, consumers: 0, dataProducers: 0, dataConsumers: 0 };
+
+		for (const room of this.#rooms.values()) {
+			const counts = room.counts();
+
+			for (const key of MEDIA_KINDS) media[key] += counts[key];
+		}
+
+		return media;
 	}
 
 	get sessionCount(): number {
