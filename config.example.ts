@@ -53,6 +53,10 @@ const example = {
 	initialOutgoingBitrate: 1000000,
 	// MAX_INCOMING_BITRATE: cap in bits/s on what one peer may send.
 	maxIncomingBitrate: 2500000,
+	// MAX_DATA_MESSAGE_BYTES: largest data channel message (SCTP maxMessageSize).
+	maxDataMessageBytes: 16384,
+	// DATA_MESSAGES_PER_SECOND: beyond it a data producer is paused for the rest of the second.
+	dataMessagesPerSecond: 50,
 	// DRAIN_TIMEOUT: seconds a drain (SIGUSR2, or POST /admin/drain) lets
 	// calls go on before the process exits anyway.
 	drainTimeout: 3600,

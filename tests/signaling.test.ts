@@ -162,7 +162,7 @@ for (const listener of kinds) {
 		// Drop alice's socket under protoo-client: it reconnects by itself.
 		const reopened = new Promise<void>((resolve) => alice.protoo.once('open', resolve));
 
-		dropSocket(alice);
+		alice.dropSocket();
 		await reopened;
 
 		const rejoined = await alice.request('rejoinRoom', { roomId: alice.roomId, peerId: alice.peerId, reconnectToken: alice.reconnectToken });
@@ -202,7 +202,7 @@ for (const listener of kinds) {
 
 		await bob.waitFor('peerLeft', (d) => d.peerId === alice.peerId);
 		t.is(bob.count('producerClosed'), 1);
-		t.deepEqual(server.health().media, { transports: 0, producers: 0, consumers: 0 });
+		t.deepEqual(server.health().media, { transports: 0, producers: 0, consumers: 0, dataProducers: 0, dataConsumers: 0 });
 
 		const late = await TestPeer.connect(url);
 
@@ -238,9 +238,4 @@ for (const listener of kinds) {
 		await waitFor(() => server.rooms.roomCount === 0, { what: 'the idle room to close', timeout: 10_000, interval: 20 });
 		t.is(await errorCodeOf(chatty.request('joinRoom', { roomId: silent.roomId })), 404);
 	});
-}
-
-/** Closes the WebSocket under protoo-client without telling protoo (like a network drop). */
-function dropSocket(peer: TestPeer): void {
-	(peer.protoo as unknown as { _transport: { _ws: { close(): void } } })._transport._ws.close();
 }

@@ -60,6 +60,17 @@ export interface TransportState {
 
 export type TrackState = 'live' | 'ended';
 
+export interface ChatMessage {
+	/** The sender's peer id (ours for what we sent). */
+	peerId: string;
+	/** The sender's display name as the room knows it. */
+	name: string;
+	text: string;
+	/** Date.now() when it was sent (ours) or received. */
+	at: number;
+	own: boolean;
+}
+
 export interface ClientState {
 	phase: Phase;
 	/** The protoo WebSocket: open, or down and retrying, or closed for good. */
@@ -79,6 +90,8 @@ export interface ClientState {
 	/** Successful rejoinRoom calls. */
 	rejoins: number;
 	errors: string[];
+	/** Chat messages, oldest first. */
+	chat: ChatMessage[];
 }
 
 // ---- getStats() figures, as returned by window.vcall.stats() ----
@@ -172,6 +185,8 @@ export interface VcallApi {
 	/** Closes the protoo WebSocket as a network drop would; reconnection attempts fail for downMs. */
 	dropWebSocket(downMs?: number): void;
 	leave(): Promise<void>;
+	/** Sends a chat message over the chat data channel (throws while it is not open). */
+	sendChat(text: string): void;
 	/** Resolves once phase is 'joined' (rejects on 'failed' or after timeoutMs). */
 	whenJoined(timeoutMs?: number): Promise<void>;
 }

@@ -93,7 +93,8 @@ const idleState = (): ReturnType<VcallApi['state']> => ({
 	events: [],
 	disconnects: 0,
 	rejoins: 0,
-	errors: []
+	errors: [],
+	chat: []
 });
 
 function need(): CallClient {
@@ -109,6 +110,7 @@ window.vcall = {
 	stopScreenShare: () => need().stopScreenShare(),
 	dropWebSocket: (downMs) => need().dropWebSocket(downMs),
 	leave: () => need().leave(),
+	sendChat: (text) => need().sendChat(text),
 	whenJoined: (timeoutMs) => need().whenJoined(timeoutMs)
 };
 

@@ -46,6 +46,8 @@ export const OPTIONS = [
 	{ key: 'maxMessageBytes', env: 'MAX_MESSAGE_BYTES', type: 'integer', default: 131072, min: 1024, max: 16777216, description: 'Largest WebSocket message accepted; larger ones close the connection' },
 	{ key: 'initialOutgoingBitrate', env: 'INITIAL_OUTGOING_BITRATE', type: 'integer', default: 1000000, min: 100000, max: 100000000, description: 'Bits/s the server starts sending to each peer at (bandwidth estimation goes from there)' },
 	{ key: 'maxIncomingBitrate', env: 'MAX_INCOMING_BITRATE', type: 'integer', default: 2500000, min: 100000, max: 100000000, description: 'Cap in bits/s on what one peer may send (camera + screen + audio)' },
+	{ key: 'maxDataMessageBytes', env: 'MAX_DATA_MESSAGE_BYTES', type: 'integer', default: 16384, min: 1024, max: 262144, description: "Largest data channel message (the transports' SCTP maxMessageSize)" },
+	{ key: 'dataMessagesPerSecond', env: 'DATA_MESSAGES_PER_SECOND', type: 'integer', default: 50, min: 1, max: 10000, description: 'Messages per second one data producer may send; beyond it the server pauses it for the rest of the second' },
 	{ key: 'drainTimeout', env: 'DRAIN_TIMEOUT', type: 'number', default: 3600, min: 0, max: 604800, description: 'Seconds a drain (SIGUSR2 or POST /admin/drain) waits for calls to end before exiting' },
 	{ key: 'adminToken', env: 'ADMIN_TOKEN', type: 'string', default: undefined, description: 'Bearer token (at least 32 characters) for POST /admin/drain on the ops listener; unset disables the admin endpoint' },
 	{ key: 'opsHost', env: 'OPS_HOST', type: 'string', default: '127.0.0.1', description: 'Interface the ops listener (/metrics, /admin/*, /health with internals) binds; keep it private' },

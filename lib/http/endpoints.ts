@@ -5,6 +5,7 @@
 import type { Config } from '../config/options.js';
 import { secretsEqual } from '../secrets.js';
 import type { HttpRequest, HttpResponse, UpgradeDecision, UpgradeRequest } from '../listener/types.js';
+import type { MediaCounts } from '../rooms/Room.js';
 
 export interface HealthState {
 	status: 'healthy' | 'degraded' | 'draining' | 'shutting-down';
@@ -15,7 +16,7 @@ export interface HealthState {
 	/** none: anyone may create and join rooms; jwt: joins need a signed token. */
 	auth: 'none' | 'jwt';
 	listener: { kind: string; reason: string };
-	media: { transports: number; producers: number; consumers: number };
+	media: MediaCounts;
 }
 
 /** A route answers the requests it knows and returns undefined for the rest. */

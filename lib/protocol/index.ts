@@ -2,7 +2,9 @@
 // protoo-client and mediasoup-client. Types only; nothing here runs.
 
 export type {
+	ConsumeDataResponse,
 	ConsumeResponse,
+	DataProducerInfo,
 	IceServer,
 	JoinResponse,
 	Notification,

@@ -97,6 +97,17 @@ const rtpCapabilities = z.object({
 		.optional()
 });
 
+/** An SCTP stream of a data channel (mediasoup checks the rest). */
+const sctpStreamParameters = z.object({
+	streamId: z.number().int().min(0).max(65534),
+	ordered: z.boolean().optional(),
+	maxPacketLifeTime: z.number().int().min(0).max(65535).optional(),
+	maxRetransmits: z.number().int().min(0).max(65535).optional()
+});
+
+/** A data channel's label or subprotocol. */
+const channelName = z.string().max(256).default('');
+
 const inRoom = { roomId: id };
 
 /** A join token (JWT); also accepted as ?token= on the WebSocket URL. */
@@ -118,6 +129,9 @@ export const requestSchemas = {
 	pauseProducer: z.object({ ...inRoom, producerId: objectId }),
 	resumeProducer: z.object({ ...inRoom, producerId: objectId }),
 	closeProducer: z.object({ ...inRoom, producerId: objectId }),
+	produceData: z.object({ ...inRoom, transportId: objectId, label: channelName, protocol: channelName, sctpStreamParameters, metadata }),
+	consumeData: z.object({ ...inRoom, dataProducerId: objectId }),
+	closeDataProducer: z.object({ ...inRoom, dataProducerId: objectId }),
 	getProducers: z.object(inRoom),
 	leaveRoom: z.object(inRoom),
 	getRoomInfo: z.object(inRoom),
@@ -182,12 +196,21 @@ export interface ProducerInfo {
 	paused: boolean;
 }
 
+export interface DataProducerInfo {
+	dataProducerId: string;
+	peerId: string;
+	label: string;
+	protocol: string;
+	metadata: Record<string, unknown>;
+}
+
 export interface PeerInfo {
 	peerId: string;
 	/** The join token's subject (AUTH_MODE=jwt only); metadata cannot override it. */
 	identity?: string;
 	metadata: Record<string, unknown>;
 	producers: ProducerInfo[];
+	dataProducers: DataProducerInfo[];
 }
 
 export interface Success {
@@ -219,6 +242,9 @@ export interface RejoinResponse {
 	producers: ProducerInfo[];
 	transports: { transportId: string; direction: 'send' | 'recv' }[];
 	consumers: { consumerId: string; producerId: string }[];
+	/** The peer's own data producers, kept through the grace. */
+	dataProducers: DataProducerInfo[];
+	dataConsumers: { dataConsumerId: string; dataProducerId: string }[];
 }
 
 export interface TransportResponse {
@@ -243,6 +269,18 @@ export interface ConsumeResponse {
 	rtpParameters: mc.RtpParameters;
 	type: 'simple' | 'simulcast' | 'svc' | 'pipe';
 	producerPaused: boolean;
+	metadata: Record<string, unknown>;
+}
+
+export interface ConsumeDataResponse {
+	/** Same as dataConsumerId. */
+	id: string;
+	dataConsumerId: string;
+	dataProducerId: string;
+	peerId: string;
+	sctpStreamParameters: mc.SctpStreamParameters;
+	label: string;
+	protocol: string;
 	metadata: Record<string, unknown>;
 }
 
@@ -271,6 +309,9 @@ export interface Responses {
 	pauseProducer: Success;
 	resumeProducer: Success;
 	closeProducer: Success;
+	produceData: { dataProducerId: string; /** Same as dataProducerId. */ id: string };
+	consumeData: ConsumeDataResponse;
+	closeDataProducer: Success;
 	getProducers: { producers: ProducerInfo[] };
 	leaveRoom: Success;
 	getRoomInfo: RoomInfo;
@@ -284,6 +325,8 @@ export interface Notifications {
 	producerPaused: { producerId: string; peerId: string };
 	producerResumed: { producerId: string; peerId: string };
 	peerLeft: { peerId: string };
+	newDataProducer: DataProducerInfo;
+	dataProducerClosed: { dataProducerId: string; peerId: string };
 	roomClosed: { reason: string };
 	error: { code: number; message: string };
 }

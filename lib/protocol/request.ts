@@ -2,6 +2,7 @@
 // peer (the browser client, the Node test client, an app), and typed
 // notifications. This is the one place where the wire's JSON meets the types.
 
+import type { types as mc } from 'mediasoup-client';
 import type { Peer, ProtooNotification } from 'protoo-client';
 import type { Notification, RequestMethod, RequestParams, Responses } from './methods.js';
 
@@ -13,4 +14,13 @@ export function request<M extends RequestMethod>(peer: Peer, method: M, data: Re
 /** A server notification, discriminated by method (the server sends only these). */
 export function asNotification(notification: ProtooNotification): Notification {
 	return { method: notification.method, data: notification.data } as Notification;
+}
+
+/** produceData's SCTP stream from mediasoup-client's (which types streamId optional; a data channel's always has one). */
+export function sctpStream(parameters: mc.SctpStreamParameters): RequestParams<'produceData'>['sctpStreamParameters'] {
+	const { streamId } = parameters;
+
+	if (streamId === undefined) throw new Error('an SCTP data channel without a stream id');
+
+	return { ...parameters, streamId };
 }

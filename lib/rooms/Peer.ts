@@ -4,7 +4,7 @@
 
 import type * as ms from 'mediasoup/types';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
-import type { Notifications, PeerInfo, ProducerInfo } from '../protocol/methods.js';
+import type { DataProducerInfo, Notifications, PeerInfo, ProducerInfo } from '../protocol/methods.js';
 import type { Grants, JoinClaims } from '../auth/grants.js';
 import { randomId, secretsEqual } from '../secrets.js';
 
@@ -31,6 +31,8 @@ export class Peer {
 	readonly transports = new Map<string, ms.WebRtcTransport<TransportAppData>>();
 	readonly producers = new Map<string, ms.Producer<ProducerAppData>>();
 	readonly consumers = new Map<string, ms.Consumer>();
+	readonly dataProducers = new Map<string, ms.DataProducer<ProducerAppData>>();
+	readonly dataConsumers = new Map<string, ms.DataConsumer>();
 	#reconnectToken = randomId(24);
 	#channel: PeerChannel | undefined;
 	#graceTimer: NodeJS.Timeout | undefined;
@@ -95,8 +97,12 @@ export class Peer {
 		return [...this.producers.values()].map(producerInfo);
 	}
 
+	dataProducerInfos(): DataProducerInfo[] {
+		return [...this.dataProducers.values()].map(dataProducerInfo);
+	}
+
 	info(): PeerInfo {
-		return { ...this.summary(), producers: this.producerInfos() };
+		return { ...this.summary(), producers: this.producerInfos(), dataProducers: this.dataProducerInfos() };
 	}
 
 	/** Who the peer is, as peerJoined tells it (identity absent without join tokens). */
@@ -113,6 +119,8 @@ export class Peer {
 		this.transports.clear();
 		this.producers.clear();
 		this.consumers.clear();
+		this.dataProducers.clear();
+		this.dataConsumers.clear();
 	}
 }
 
@@ -123,5 +131,15 @@ export function producerInfo(producer: ms.Producer<ProducerAppData>): ProducerIn
 		kind: producer.kind,
 		metadata: producer.appData.metadata,
 		paused: producer.paused
+	};
+}
+
+export function dataProducerInfo(dataProducer: ms.DataProducer<ProducerAppData>): DataProducerInfo {
+	return {
+		dataProducerId: dataProducer.id,
+		peerId: dataProducer.appData.peerId,
+		label: dataProducer.label,
+		protocol: dataProducer.protocol,
+		metadata: dataProducer.appData.metadata
 	};
 }

@@ -16,15 +16,23 @@ import { ErrorCode, forbidden, invalidState, notFound, rateLimited, RequestError
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import type { Notifications, NotificationMethod, PeerInfo, RequestData, Responses, RoomInfo, RoomMethod, RoomRequest, Success } from '../protocol/methods.js';
 import { randomId } from '../secrets.js';
-import { Peer, type ProducerAppData, type TransportAppData } from './Peer.js';
+import { DataRateLimit } from './DataRateLimit.js';
+import { dataProducerInfo, Peer, type ProducerAppData, type TransportAppData } from './Peer.js';
 
 const debug = debugFactory('vcall:room');
 
 /** Bounds on what one peer may hold, so a hostile client cannot exhaust a worker. */
 const MAX_PRODUCERS_PER_PEER = 8;
 const MAX_CONSUMERS_PER_PEER = 256;
+const MAX_DATA_PRODUCERS_PER_PEER = 4;
+const MAX_DATA_CONSUMERS_PER_PEER = 64;
 
 const SUCCESS: Success = { success: true };
+
+/** The kinds of mediasoup object a peer owns, as counted for /health and leaks. */
+export const MEDIA_KINDS = ['transports', 'producers', 'consumers', 'dataProducers', 'dataConsumers'] as const;
+
+export type MediaCounts = Record<(typeof MEDIA_KINDS)[number], number>;
 
 export interface RoomEvents {
 	closed: [reason: string];
@@ -62,6 +70,7 @@ export class Room extends EventEmitter<RoomEvents> {
 	readonly #config: Config;
 	readonly #peers = new Map<string, Peer>();
 	readonly #queue = new AwaitQueue();
+	readonly #dataRate: DataRateLimit;
 	#idleTimer: NodeJS.Timeout | undefined;
 	#closed = false;
 
@@ -78,6 +87,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		this.#router = router;
 		this.mediaWorker = mediaWorker;
 		this.#config = config;
+		this.#dataRate = new DataRateLimit(router, config.dataMessagesPerSecond);
 		// mediasoup closes the routers of a dead worker before it emits 'died'.
 		router.observer.once('close', () => this.close(mediaWorker.worker.died ? 'workerDied' : 'routerClosed'));
 		this.#startIdleTimer();
@@ -190,6 +200,12 @@ export class Room extends EventEmitter<RoomEvents> {
 				return this.#serialize(request.method, () => this.#setProducerPaused(peer, request.data.producerId, request.method === 'pauseProducer'));
 			case 'closeProducer':
 				return this.#serialize(request.method, () => this.#closeProducer(peer, request.data.producerId));
+			case 'produceData':
+				return this.#serialize(request.method, () => this.#produceData(peer, request.data));
+			case 'consumeData':
+				return this.#serialize(request.method, () => this.#consumeData(peer, request.data.dataProducerId));
+			case 'closeDataProducer':
+				return this.#serialize(request.method, () => this.#closeDataProducer(peer, request.data.dataProducerId));
 			default:
 				throw new Error(`unhandled room request ${JSON.stringify(request satisfies never)}`);
 		}
@@ -205,18 +221,12 @@ export class Room extends EventEmitter<RoomEvents> {
 	}
 
 	/** Counts of live mediasoup objects, for /health and /metrics. */
-	counts(): { transports: number; producers: number; consumers: number } {
-		let transports = 0;
-		let producers = 0;
-		let consumers = 0;
+	counts(): MediaCounts {
+		const counts: MediaCounts = { transports: 0, producers: 0, consumers: 0, dataProducers: 0, dataConsumers: 0 };
 
-		for (const peer of this.#peers.values()) {
-			transports += peer.transports.size;
-			producers += peer.producers.size;
-			consumers += peer.consumers.size;
-		}
+		for (const peer of this.#peers.values()) for (const key of MEDIA_KINDS) counts[key] += peer[key].size;
 
-		return { transports, producers, consumers };
+		return counts;
 	}
 
 	/** Tells every peer why, then frees the router and everything on it. */
@@ -251,6 +261,8 @@ export class Room extends EventEmitter<RoomEvents> {
 		if (peer.closed || this.#peers.get(peer.id) !== peer) return;
 		this.#peers.delete(peer.id);
 		for (const producer of peer.producers.values()) this.#notifyOthers(peer, 'producerClosed', { producerId: producer.id, peerId: peer.id });
+		for (const dataProducer of peer.dataProducers.values())
+			this.#notifyOthers(peer, 'dataProducerClosed', { dataProducerId: dataProducer.id, peerId: peer.id });
 		peer.close();
 		this.#notifyOthers(peer, 'peerLeft', { peerId: peer.id });
 		this.emit('peers', -1);
@@ -269,7 +281,7 @@ export class Room extends EventEmitter<RoomEvents> {
 	}
 
 	/** Finds an object by id in the peer's own map; another peer's id is FORBIDDEN, an unknown one NOT_FOUND. */
-	#own<T>(peer: Peer, what: 'transports' | 'producers' | 'consumers', id: string): T {
+	#own<T>(peer: Peer, what: 'transports' | 'producers' | 'consumers' | 'dataProducers', id: string): T {
 		const mine = peer[what].get(id);
 
 		if (mine) return mine as T;
@@ -288,6 +300,9 @@ export class Room extends EventEmitter<RoomEvents> {
 				enableTcp: true,
 				preferUdp: true,
 				initialAvailableOutgoingBitrate: config.initialOutgoingBitrate,
+				enableSctp: true,
+				maxReceiveMessageSize: config.maxDataMessageBytes,
+				maxSendMessageSize: config.maxDataMessageBytes,
 				appData: { direction: data.direction, connected: false }
 			}),
 			'the transport'
@@ -323,6 +338,9 @@ export class Room extends EventEmitter<RoomEvents> {
 	#closeTransport(peer: Peer, transport: ms.WebRtcTransport<TransportAppData>): void {
 		for (const producer of peer.producers.values()) {
 			if (producer.appData.transportId === transport.id) this.#closeProducerNow(peer, producer);
+		}
+		for (const dataProducer of peer.dataProducers.values()) {
+			if (dataProducer.appData.transportId === transport.id) this.#closeDataProducerNow(peer, dataProducer);
 		}
 		transport.close();
 		peer.transports.delete(transport.id);
@@ -379,7 +397,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		if (!transport) throw invalidState('create a recv transport before consuming');
 		if (peer.consumers.size >= MAX_CONSUMERS_PER_PEER) throw invalidState(`at most ${MAX_CONSUMERS_PER_PEER} consumers per peer`);
 
-		const producer = this.#findProducer(data.producerId);
+		const producer = this.#findInRoom<ms.Producer<ProducerAppData>>('producers', data.producerId);
 
 		// One copy of a stream per peer: more would only multiply the worker's sending.
 		if (producer.appData.peerId === peer.id) throw forbidden('a peer cannot consume its own producer');
@@ -414,14 +432,15 @@ export class Room extends EventEmitter<RoomEvents> {
 		};
 	}
 
-	#findProducer(producerId: string): ms.Producer<ProducerAppData> {
+	/** A (data) producer of any peer in this room; objects of other rooms are not even found. */
+	#findInRoom<T>(what: 'producers' | 'dataProducers', id: string): T {
 		for (const peer of this.#peers.values()) {
-			const producer = peer.producers.get(producerId);
+			const found = peer[what].get(id);
 
-			if (producer) return producer;
+			if (found) return found as T;
 		}
 
-		throw notFound(`no producer ${producerId} in this room`);
+		throw notFound(`no ${what === 'producers' ? 'producer' : 'data producer'} ${id} in this room`);
 	}
 
 	async #setConsumerPaused(peer: Peer, consumerId: string, paused: boolean): Promise<Success> {
@@ -470,5 +489,98 @@ export class Room extends EventEmitter<RoomEvents> {
 		producer.close();
 		peer.producers.delete(producer.id);
 		this.#notifyOthers(peer, 'producerClosed', { producerId: producer.id, peerId: peer.id });
+	}
+
+	// ---- Data channels ----
+
+	/** Bad input to a data request is refused before anything is made. */
+	#assertMayUseData(peer: Peer): void {
+		if (!peer.grants.data) throw forbidden('your token does not grant data channels');
+	}
+
+	async #produceData(peer: Peer, data: RequestData<'produceData'>): Promise<Responses['produceData']> {
+		this.#assertMayUseData(peer);
+
+		const transport = this.#own<ms.WebRtcTransport<TransportAppData>>(peer, 'transports', data.transportId);
+
+		if (transport.appData.direction !== 'send') throw invalidState('produceData needs a send transport');
+		if (peer.dataProducers.size >= MAX_DATA_PRODUCERS_PER_PEER) throw invalidState(`at most ${MAX_DATA_PRODUCERS_PER_PEER} data producers per peer`);
+
+		const dataProducer = await media(
+			transport.produceData<ProducerAppData>({
+				sctpStreamParameters: data.sctpStreamParameters,
+				label: data.label,
+				protocol: data.protocol,
+				appData: { peerId: peer.id, metadata: data.metadata, transportId: transport.id }
+			}),
+			'sctpStreamParameters'
+		);
+
+		if (peer.closed) {
+			dataProducer.close();
+			throw invalidState('peer has left');
+		}
+		peer.dataProducers.set(dataProducer.id, dataProducer);
+		dataProducer.observer.once('close', () => peer.dataProducers.delete(dataProducer.id));
+		await media(
+			this.#dataRate.watch(dataProducer, () =>
+				peer.notify('error', {
+					code: ErrorCode.RATE_LIMITED,
+					message: `data producer ${dataProducer.id} sent more than ${this.#config.dataMessagesPerSecond} messages in a second; paused until the second is over`
+				})
+			),
+			'the data producer'
+		);
+		this.#notifyOthers(peer, 'newDataProducer', dataProducerInfo(dataProducer));
+
+		return { dataProducerId: dataProducer.id, id: dataProducer.id };
+	}
+
+	async #consumeData(peer: Peer, dataProducerId: string): Promise<Responses['consumeData']> {
+		this.#assertMayUseData(peer);
+
+		const transport = peer.transport('recv');
+
+		if (!transport) throw invalidState('create a recv transport before consuming data');
+		if (peer.dataConsumers.size >= MAX_DATA_CONSUMERS_PER_PEER) throw invalidState(`at most ${MAX_DATA_CONSUMERS_PER_PEER} data consumers per peer`);
+
+		const dataProducer = this.#findInRoom<ms.DataProducer<ProducerAppData>>('dataProducers', dataProducerId);
+		const dataConsumer = await media(transport.consumeData({ dataProducerId }), 'the data consumer');
+
+		if (peer.closed) {
+			dataConsumer.close();
+			throw invalidState('peer has left');
+		}
+		peer.dataConsumers.set(dataConsumer.id, dataConsumer);
+		dataConsumer.observer.once('close', () => peer.dataConsumers.delete(dataConsumer.id));
+
+		const { sctpStreamParameters } = dataConsumer;
+
+		// A WebRTC transport with SCTP always gives its data consumers SCTP parameters.
+		if (!sctpStreamParameters) throw new RequestError(ErrorCode.INTERNAL, 'data consumer without SCTP parameters');
+
+		return {
+			id: dataConsumer.id,
+			dataConsumerId: dataConsumer.id,
+			dataProducerId,
+			peerId: dataProducer.appData.peerId,
+			sctpStreamParameters,
+			label: dataConsumer.label,
+			protocol: dataConsumer.protocol,
+			metadata: dataProducer.appData.metadata
+		};
+	}
+
+	#closeDataProducer(peer: Peer, dataProducerId: string): Success {
+		this.#closeDataProducerNow(peer, this.#own<ms.DataProducer<ProducerAppData>>(peer, 'dataProducers', dataProducerId));
+
+		return SUCCESS;
+	}
+
+	/** Closing a data producer closes its data consumers (mediasoup does that) and tells the others. */
+	#closeDataProducerNow(peer: Peer, dataProducer: ms.DataProducer<ProducerAppData>): void {
+		dataProducer.close();
+		peer.dataProducers.delete(dataProducer.id);
+		this.#notifyOthers(peer, 'dataProducerClosed', { dataProducerId: dataProducer.id, peerId: peer.id });
 	}
 }

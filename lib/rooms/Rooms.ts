@@ -14,7 +14,7 @@ import { ErrorCode, forbidden, invalidState, notFound, rateLimited, RequestError
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import type { Request, RequestData, Responses } from '../protocol/methods.js';
 import type { Peer } from './Peer.js';
-import { Room } from './Room.js';
+import { MEDIA_KINDS, Room, type MediaCounts } from './Room.js';
 
 const debug = debugFactory('vcall:rooms');
 
@@ -89,15 +89,13 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	}
 
 	/** Transports, producers and consumers of all rooms (what /health reports). */
-	mediaCounts(): { transports: number; producers: number; consumers: number } {
-		const media = { transports: 0, producers: 0, consumers: 0 };
+	mediaCounts(): MediaCounts {
+		const media: MediaCounts = { transports: 0, producers: 0, consumers: 0, dataProducers: 0, dataConsumers: 0 };
 
 		for (const room of this.#rooms.values()) {
 			const counts = room.counts();
 
-			media.transports += counts.transports;
-			media.producers += counts.producers;
-			media.consumers += counts.consumers;
+			for (const key of MEDIA_KINDS) media[key] += counts[key];
 		}
 
 		return media;
@@ -273,7 +271,9 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 			peers: room.otherPeers(peer),
 			producers: peer.producerInfos(),
 			transports: [...peer.transports.values()].map((t) => ({ transportId: t.id, direction: t.appData.direction })),
-			consumers: [...peer.consumers.values()].map((c) => ({ consumerId: c.id, producerId: c.producerId }))
+			consumers: [...peer.consumers.values()].map((c) => ({ consumerId: c.id, producerId: c.producerId })),
+			dataProducers: peer.dataProducerInfos(),
+			dataConsumers: [...peer.dataConsumers.values()].map((c) => ({ dataConsumerId: c.id, dataProducerId: c.dataProducerId }))
 		};
 	}
 

@@ -7,7 +7,7 @@ import type { types as mc } from 'mediasoup-client';
 import { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
 import protooClient, { type Peer as ProtooPeer, type ProtooRequestError } from 'protoo-client';
 import type { Notification, NotificationMethod, Notifications, RequestMethod, RequestParams, Responses, RoomMethod } from '../../lib/protocol/methods.js';
-import { asNotification, request } from '../../lib/protocol/request.js';
+import { asNotification, request, sctpStream } from '../../lib/protocol/request.js';
 
 /** One notification of a method. */
 export type NotificationOf<M extends NotificationMethod> = Extract<Notification, { method: M }>;
@@ -15,15 +15,20 @@ export type NotificationOf<M extends NotificationMethod> = Extract<Notification,
 /** A room request's parameters without the roomId the peer fills in. */
 export type RoomParams<M extends RoomMethod> = Omit<RequestParams<M>, 'roomId'>;
 
-export class TestPeer {
-	readonly protoo: ProtooPeer;
-	readonly notifications: Notification[] = [];
-	readonly device = new Device({
+/** A mediasoup-client Device on FakeHandler: the whole client flow without WebRTC. */
+export function fakeDevice(): Device {
+	return new Device({
 		handlerFactory: FakeHandler.createFactory({
 			generateNativeRtpCapabilities: testFakeParameters.generateNativeRtpCapabilities,
 			generateLocalDtlsParameters: testFakeParameters.generateLocalDtlsParameters
 		})
 	});
+}
+
+export class TestPeer {
+	readonly protoo: ProtooPeer;
+	readonly notifications: Notification[] = [];
+	readonly device = fakeDevice();
 	roomId = '';
 	peerId = '';
 	reconnectToken = '';
@@ -139,6 +144,29 @@ export class TestPeer {
 			this.roomRequest('produce', { transportId: this.sendTransport!.id, kind, rtpParameters, metadata: appData })
 				.then(({ producerId }) => callback({ id: producerId }), errback);
 		});
+		this.sendTransport.on('producedata', ({ sctpStreamParameters, label, protocol, appData }, callback, errback) => {
+			Promise.resolve()
+				.then(() => this.roomRequest('produceData', { transportId: this.sendTransport!.id, sctpStreamParameters: sctpStream(sctpStreamParameters), label, protocol, metadata: appData }))
+				.then(({ dataProducerId }) => callback({ id: dataProducerId }), errback);
+		});
+	}
+
+	/** A data channel on the send transport (FakeHandler: signaling only, no messages flow). */
+	produceData(label: string, metadata: Record<string, unknown> = {}): Promise<mc.DataProducer> {
+		return this.sendTransport!.produceData({ label, appData: metadata });
+	}
+
+	/** consumeData + the client-side data consumer. */
+	async consumeData(dataProducerId: string): Promise<mc.DataConsumer> {
+		const data = await this.roomRequest('consumeData', { dataProducerId });
+
+		return this.recvTransport!.consumeData({
+			id: data.dataConsumerId,
+			dataProducerId: data.dataProducerId,
+			sctpStreamParameters: data.sctpStreamParameters,
+			label: data.label,
+			protocol: data.protocol
+		});
 	}
 
 	async produce(kind: 'audio' | 'video', metadata: Record<string, unknown>): Promise<mc.Producer> {
@@ -165,6 +193,11 @@ export class TestPeer {
 		this.consumers.set(consumer.id, consumer);
 
 		return consumer;
+	}
+
+	/** Closes the WebSocket under protoo-client without telling protoo (like a network drop): it reconnects by itself. */
+	dropSocket(): void {
+		(this.protoo as unknown as { _transport: { _ws: { close(): void } } })._transport._ws.close();
 	}
 
 	close(): void {
