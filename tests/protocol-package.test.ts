@@ -1,10 +1,11 @@
 // The `vcall/protocol` package entry: an app written against it gets typed
 // requests, responses and notifications. The app below is compiled by tsc
-// with the package resolved by its own name (package.json "exports"); each
+// with vcall installed as a package (package.json "exports"); each
 // expect-error directive fails the compile if the types it guards were loose.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
@@ -45,9 +46,12 @@ export function onNotification(n: Notification): string {
 `;
 
 test('an app type-checks against vcall/protocol, and wrong requests or notification reads do not compile', (t) => {
-	const dir = fs.mkdtempSync(path.join(root, 'dist', 'protocol-app-'));
+	// An app of its own outside the checkout (deploy tests copy dist/), with vcall installed as a link.
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vcall-protocol-app-'));
 
 	t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+	fs.mkdirSync(path.join(dir, 'node_modules'));
+	fs.symlinkSync(root, path.join(dir, 'node_modules', 'vcall'));
 	fs.writeFileSync(path.join(dir, 'app.ts'), APP);
 	fs.writeFileSync(
 		path.join(dir, 'tsconfig.json'),
