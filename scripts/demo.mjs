@@ -19,12 +19,11 @@
 // set to its LAN address.
 
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,16 +54,16 @@ if (values.build || !existsSync(path.join(dir, 'app.js'))) {
 	if (built.status !== 0) process.exit(built.status ?? 1);
 }
 
-const TYPES = {
-	'.html': 'text/html; charset=utf-8',
-	'.js': 'text/javascript; charset=utf-8',
-	'.css': 'text/css; charset=utf-8',
-	'.map': 'application/json',
-	'.json': 'application/json',
-	'.svg': 'image/svg+xml',
-	'.ico': 'image/x-icon'
-};
+// The file server is the one the tests use, compiled by `npm run build`.
+const staticFilesModule = path.join(root, 'dist/lib/http/static-files.js');
 
+if (!existsSync(staticFilesModule)) {
+	console.error(`vcall demo: ${path.relative(root, staticFilesModule)} is missing: run \`npm run build\` first`);
+	process.exit(1);
+}
+
+const { staticFiles } = await import(pathToFileURL(staticFilesModule).href);
+const serveFiles = staticFiles(dir);
 const tls = values.cert && values.key ? { cert: readFileSync(values.cert), key: readFileSync(values.key) } : undefined;
 
 function serverUrlFor(req) {
@@ -75,48 +74,15 @@ function serverUrlFor(req) {
 	return `${tls ? 'wss' : 'ws'}://${host}:${values['server-port']}/`;
 }
 
-async function handle(req, res) {
+function handle(req, res) {
 	const url = new URL(req.url ?? '/', 'http://demo');
 
-	if (req.method !== 'GET' && req.method !== 'HEAD') {
-		res.writeHead(405, { allow: 'GET, HEAD' }).end();
-		return;
-	}
-	if (url.pathname === '/config.json') {
+	if (url.pathname === '/config.json' && (req.method === 'GET' || req.method === 'HEAD')) {
 		res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ serverUrl: serverUrlFor(req) }));
 		return;
 	}
 
-	let relative;
-
-	try {
-		relative = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
-	} catch {
-		// A malformed escape (e.g. /%E0) must not take the demo down.
-		res.writeHead(400).end();
-		return;
-	}
-	const file = path.resolve(dir, `.${relative}`);
-
-	if (!file.startsWith(dir + path.sep)) {
-		res.writeHead(403).end();
-		return;
-	}
-
-	try {
-		const info = await stat(file);
-
-		if (!info.isFile()) throw new Error('not a file');
-		res.writeHead(200, {
-			'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-			'content-length': info.size,
-			'cache-control': 'no-cache'
-		});
-		if (req.method === 'HEAD') res.end();
-		else createReadStream(file).pipe(res);
-	} catch {
-		res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-	}
+	serveFiles(req, res);
 }
 
 const server = tls ? https.createServer(tls, handle) : http.createServer(handle);

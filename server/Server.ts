@@ -81,16 +81,6 @@ export class Server {
 	}
 
 	health(): HealthState {
-		const media = { transports: 0, producers: 0, consumers: 0 };
-
-		for (const room of this.rooms.rooms) {
-			const counts = room.counts();
-
-			media.transports += counts.transports;
-			media.producers += counts.producers;
-			media.consumers += counts.consumers;
-		}
-
 		const workers = this.workers.workers.length;
 		const status = this.shuttingDown ? 'shutting-down' : this.#state === 'draining' ? 'draining' : workers === 0 ? 'degraded' : 'healthy';
 
@@ -101,7 +91,7 @@ export class Server {
 			peers: this.rooms.peerCount,
 			workers,
 			listener: { kind: this.#listener?.kind ?? 'none', reason: this.#listenerReason },
-			media
+			media: this.rooms.mediaCounts()
 		};
 	}
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { TestPeer } from './helpers/client.js';
-import { until } from './helpers/listeners.js';
+import { waitFor } from './helpers/wait.js';
 import { startServer } from './helpers/server.js';
 
 const mainScript = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'server', 'main.js');
@@ -63,7 +63,7 @@ test.serial('SIGTERM: every peer gets roomClosed {reason: shutdown} and the proc
 	child.stderr.on('data', (chunk) => (output += chunk));
 	t.teardown(() => child.kill('SIGKILL'));
 
-	await until(() => /http\/ws :(\d+)/.test(output), 'the server listens', 20000);
+	await waitFor(() => /http\/ws :(\d+)/.test(output), { what: 'the server to listen', timeout: 20_000, interval: 20 });
 
 	const port = Number(/http\/ws :(\d+)/.exec(output)![1]);
 	const url = `ws://127.0.0.1:${port}/`;

@@ -3,7 +3,8 @@
 
 import test from 'ava';
 import { errorCodeOf, TestPeer } from './helpers/client.js';
-import { availableListeners, until } from './helpers/listeners.js';
+import { availableListeners } from './helpers/listeners.js';
+import { waitFor } from './helpers/wait.js';
 import { startServer } from './helpers/server.js';
 
 const { kinds, skipped } = await availableListeners();
@@ -65,7 +66,7 @@ for (const listener of kinds) {
 		const screen = await creator.produce('video', { source: 'screen' });
 
 		for (const [i, peer] of peers.entries()) {
-			await until(() => peer.count('newProducer') === 12 + (i === 0 ? 0 : 1), `peer${i} heard every other producer`);
+			await waitFor(() => peer.count('newProducer') === 12 + (i === 0 ? 0 : 1), { what: `peer${i} to hear every other producer`, timeout: 10_000, interval: 20 });
 
 			const screenNote = peer.notifications.find((n) => n.method === 'newProducer' && n.data.producerId === screen.id);
 
@@ -103,7 +104,7 @@ for (const listener of kinds) {
 				t.deepEqual((await peer.waitFor(method, (d) => d.producerId === camera!.id)).data, { producerId: camera!.id, peerId: peers[3]!.peerId });
 		}
 		// mediasoup reports consumers of a closed producer closed asynchronously.
-		await until(() => server.health().media.consumers === 7 * 15 - 15 - 6, 'closing a producer closed its six consumers');
+		await waitFor(() => server.health().media.consumers === 7 * 15 - 15 - 6, { what: 'closing a producer to close its six consumers', timeout: 10_000, interval: 20 });
 
 		// pause / resume a consumer
 		const [someConsumer] = peers[1]!.consumers.values();
@@ -234,7 +235,7 @@ for (const listener of kinds) {
 		// The last peer leaves: the room closes after ROOM_IDLE_TIMEOUT.
 		await chatty.roomRequest('leaveRoom');
 		t.is(server.rooms.roomCount, 1, 'an empty room lives until the idle timeout');
-		await until(() => server.rooms.roomCount === 0, 'the idle room closed');
+		await waitFor(() => server.rooms.roomCount === 0, { what: 'the idle room to close', timeout: 10_000, interval: 20 });
 		t.is(await errorCodeOf(chatty.request('joinRoom', { roomId: silent.roomId })), 404);
 	});
 }

@@ -9,12 +9,12 @@ import { isRequestMethod } from '../protocol/methods.js';
 import type { RequestOutcome } from '../protocol/ProtooConnection.js';
 import type { Rooms } from '../rooms/Rooms.js';
 
-const PAGE_SIZE = 4096;
-
-/** Resident memory of a process from /proc (Linux); undefined elsewhere. */
+/** Resident memory of a process from /proc (Linux; VmRSS is in kB whatever the page size); undefined elsewhere. */
 function rssBytes(pid: number): number | undefined {
 	try {
-		return Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_SIZE;
+		const kb = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+
+		return kb === undefined ? undefined : Number(kb) * 1024;
 	} catch {
 		return undefined;
 	}

@@ -72,6 +72,21 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		return this.#peerCount;
 	}
 
+	/** Transports, producers and consumers of all rooms (what /health reports). */
+	mediaCounts(): { transports: number; producers: number; consumers: number } {
+		const media = { transports: 0, producers: 0, consumers: 0 };
+
+		for (const room of this.#rooms.values()) {
+			const counts = room.counts();
+
+			media.transports += counts.transports;
+			media.producers += counts.producers;
+			media.consumers += counts.consumers;
+		}
+
+		return media;
+	}
+
 	get sessionCount(): number {
 		return this.#sessions.size;
 	}

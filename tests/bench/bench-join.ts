@@ -6,7 +6,8 @@
 import { emptyRooms, fillRooms, JoinSampler, PEERS_PER_ROOM, readMemory, type JoinMeasurement, type MemoryReading } from './lib/join-load.js';
 import type { MediaRoom } from './lib/media-peer.js';
 import { fmtRatio, ratio, type BenchContext, type Goal, type Section } from './lib/section.js';
-import { BenchServer, type StackSpec } from './lib/server-process.js';
+import type { ServerProcess } from '../helpers/server-process.js';
+import { startBenchServer, type StackSpec } from './lib/bench-server.js';
 import { summarize } from './lib/stats.js';
 import type { Table } from './lib/table.js';
 
@@ -29,13 +30,13 @@ export async function runJoin(ctx: BenchContext): Promise<Section> {
 	// Every stack is up at once with its background rooms, and the measured
 	// rooms alternate between them: on a shared 2-core machine the stacks then
 	// meet the same conditions (other processes, thermal, caches).
-	const running: { spec: StackSpec; server: BenchServer; live: MediaRoom[]; fillSeconds: number; memory?: MemoryReading; sampler: JoinSampler }[] = [];
+	const running: { spec: StackSpec; server: ServerProcess; live: MediaRoom[]; fillSeconds: number; memory?: MemoryReading; sampler: JoinSampler }[] = [];
 
 	try {
 		for (const spec of ctx.stacks) {
 			ctx.log(`join: ${spec.label}: starting server, filling ${background} rooms x ${PEERS_PER_ROOM} peers`);
 
-			const server = await BenchServer.start(spec);
+			const server = await startBenchServer(spec);
 			const entry = { spec, server, live: [] as MediaRoom[], fillSeconds: 0, sampler: new JoinSampler(server) };
 
 			running.push(entry);
@@ -54,7 +55,7 @@ export async function runJoin(ctx: BenchContext): Promise<Section> {
 		for (const entry of running) {
 			const join = entry.sampler.result();
 
-			results.push({ label: entry.spec.label, listener: entry.server.ready.listenerReason, backgroundRooms: background, fillSeconds: entry.fillSeconds, memory: entry.memory!, join });
+			results.push({ label: entry.spec.label, listener: entry.server.listenerReason, backgroundRooms: background, fillSeconds: entry.fillSeconds, memory: entry.memory!, join });
 			ctx.log(`join: ${entry.spec.label}: 7th peer p50 ${summarize(join.seventh).p50.toFixed(1)} ms, p99 ${summarize(join.seventh).p99.toFixed(1)} ms`);
 		}
 	} finally {

@@ -1,19 +1,11 @@
 // Benchmark 5 (hook): media forwarding with real browsers. Runs only where
-// headless Chromium and the browser E2E client and harness exist
-// (tests/e2e/helpers/harness.ts, lib/client); otherwise it is skipped with
-// the reason. Loaded lazily so the other benchmarks never depend on the E2E
-// code being finished.
+// headless Chromium and the mediasoup worker are there (as the browser
+// suites); otherwise it is skipped with the reason. The browser part is
+// loaded lazily so the other benchmarks never load playwright.
 
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { missingPrerequisite } from '../helpers/chromium.js';
 import type { BenchContext, Section } from './lib/section.js';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** Compiled harness of the E2E tests (dist/tests/e2e/helpers/harness.js). */
-const HARNESS = path.resolve(HERE, '../e2e/helpers/harness.js');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** mediasoup-worker segfault lines of the kernel log (dmesg needs root; empty otherwise). */
 function workerCrashes(): string[] {
@@ -26,17 +18,9 @@ function workerCrashes(): string[] {
 	}
 }
 
-/** Why the browser benchmark cannot run here, or undefined. */
-export function mediaBenchUnavailable(): string | undefined {
-	if (!fs.existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
-	if (!fs.existsSync(HARNESS)) return `the browser E2E harness is not built (${path.relative(process.cwd(), HARNESS)})`;
-
-	return undefined;
-}
-
 export async function runMedia(ctx: BenchContext): Promise<Section> {
 	const started = performance.now();
-	const unavailable = mediaBenchUnavailable();
+	const unavailable = missingPrerequisite();
 	const skipped = (reason: string): Section => ({
 		name: 'media',
 		title: 'Media forwarding with real browsers',
@@ -55,7 +39,7 @@ export async function runMedia(ctx: BenchContext): Promise<Section> {
 	const crashesBefore = workerCrashes();
 
 	try {
-		return await runBrowserMedia(ctx, HARNESS);
+		return await runBrowserMedia(ctx);
 	} catch (error) {
 		ctx.log(`media: failed: ${String(error)}`);
 

@@ -7,7 +7,7 @@ import { JOIN_GOAL_MS } from './bench-join.js';
 import { emptyRooms, fillRooms, measureJoins, PEERS_PER_ROOM, readMemory, type JoinMeasurement, type MemoryReading } from './lib/join-load.js';
 import type { MediaRoom } from './lib/media-peer.js';
 import type { BenchContext, Goal, Plot, Section } from './lib/section.js';
-import { BenchServer } from './lib/server-process.js';
+import { startBenchServer } from './lib/bench-server.js';
 import { linearRegression, summarize } from './lib/stats.js';
 import { chart } from './lib/svg.js';
 import type { Table } from './lib/table.js';
@@ -37,7 +37,7 @@ export async function runScaling(ctx: BenchContext): Promise<Section> {
 	const results: StackResult[] = [];
 
 	for (const spec of ctx.stacks.filter((s) => s.stack === 'vcall')) {
-		const server = await BenchServer.start(spec);
+		const server = await startBenchServer(spec);
 		const live: MediaRoom[] = [];
 
 		try {

@@ -4,11 +4,11 @@
 // the end every peer is gone and the server must hold no room, peer or
 // mediasoup object (its /health counts and the workers' dump()).
 
-import type { Inspection } from './server-entry.js';
+import type { Inspection } from '../helpers/server-process.js';
 import { consumeErrorSamples, MediaPeer } from './lib/media-peer.js';
 import type { BenchContext, Goal, Section } from './lib/section.js';
-import { cpuBetween, selfCpuSeconds, type ServerSample } from './lib/proc.js';
-import { BenchServer } from './lib/server-process.js';
+import { cpuBetween, selfCpuSeconds, type ServerSample } from '../helpers/proc.js';
+import { startBenchServer } from './lib/bench-server.js';
 import { linearRegression, mb, sleep, withTimeout } from './lib/stats.js';
 import { chart } from './lib/svg.js';
 import type { Table } from './lib/table.js';
@@ -58,7 +58,7 @@ export async function runSoak(ctx: BenchContext): Promise<Section> {
 	const seconds = ctx.soakSeconds;
 	const lanes = ctx.param('soakLanes', 10);
 	const sampleEveryMs = seconds <= 120 ? 2000 : 5000;
-	const server = await BenchServer.start(spec, { reconnectGrace: RECONNECT_GRACE_S, roomIdleTimeout: ROOM_IDLE_S });
+	const server = await startBenchServer(spec, { reconnectGrace: RECONNECT_GRACE_S, roomIdleTimeout: ROOM_IDLE_S });
 	const samples: SoakSample[] = [];
 	const counters: Counters = { joins: 0, created: 0, leaves: 0, drops: 0, producerReplacements: 0, errors: 0, benignRaces: 0, consumeErrors: 0, raced488: 0, firstErrors: [] };
 	let atStart: Inspection;

@@ -5,7 +5,8 @@
 // at half that rate (open loop), and both stacks at the same paced load.
 
 import { fmtRatio, ratio, type BenchContext, type Goal, type Section } from './lib/section.js';
-import { BenchServer, type StackSpec } from './lib/server-process.js';
+import type { ServerProcess } from '../helpers/server-process.js';
+import { startBenchServer, type StackSpec } from './lib/bench-server.js';
 import { SignalLoad, type LoadResult } from './lib/signal-load.js';
 import { sleep } from './lib/stats.js';
 import type { Table } from './lib/table.js';
@@ -55,11 +56,11 @@ export async function runThroughput(ctx: BenchContext): Promise<Section> {
 	// Every stack is up at once with its 700 sockets, and the measurement
 	// windows alternate between them, round after round: on a shared 2-core
 	// machine they then meet the same conditions. Figures are the median round.
-	const running: { spec: StackSpec; server: BenchServer; load: SignalLoad; connectSeconds: number; closed: LoadResult[]; halfOwn: LoadResult[]; sameLoad: LoadResult[] }[] = [];
+	const running: { spec: StackSpec; server: ServerProcess; load: SignalLoad; connectSeconds: number; closed: LoadResult[]; halfOwn: LoadResult[]; sameLoad: LoadResult[] }[] = [];
 
 	try {
 		for (const spec of ctx.stacks) {
-			const server = await BenchServer.start(spec);
+			const server = await startBenchServer(spec);
 			const connectStarted = performance.now();
 			let load: SignalLoad;
 
@@ -121,7 +122,7 @@ export async function runThroughput(ctx: BenchContext): Promise<Section> {
 
 			results.push({
 				label: entry.spec.label,
-				listener: entry.server.ready.listenerReason,
+				listener: entry.server.listenerReason,
 				connectSeconds: entry.connectSeconds,
 				closed: outstandingList.map((n) => medianBy(entry.closed.filter((r) => r.parameter === n), (r) => r.rate)),
 				closedRounds: entry.closed,

@@ -1,54 +1,19 @@
 // The browser part of benchmark 5: real media through the SFU. Headless
 // Chromium peers (fake camera + microphone) with the browser client, driven
-// by the E2E tests' helpers (tests/e2e/helpers: ClientSite, Call,
-// sampleWindow, inboundWindows), which are loaded at run time through
-// structural types of our own, so this file never breaks the build when
-// those helpers change. The server runs in a child process (the E2E
-// helper's), and its CPU (Node + workers) is read from /proc over a window
-// while every peer receives every other peer's audio and video.
+// by the browser suites' helpers (tests/helpers/browser: ClientSite, Call,
+// sampleWindow, inboundWindows). Loaded only when the benchmark runs
+// (bench-media.ts), so the other benchmarks never load playwright. The server
+// runs in a child process (tests/helpers/server-process.ts), and its CPU
+// (Node + workers) is read from /proc over a window while every peer
+// receives every other peer's audio and video.
 
 import os from 'node:os';
-import { sampleServer, cpuBetween, childPids } from './lib/proc.js';
+import { Call, ClientSite } from '../helpers/browser/call.js';
+import { inboundWindows, sampleWindow, transportRates, type Range } from '../helpers/browser/metrics.js';
+import { childPids, cpuBetween } from '../helpers/proc.js';
 import type { BenchContext, Goal, Section } from './lib/section.js';
 import { sleep } from './lib/stats.js';
 import type { Table } from './lib/table.js';
-
-interface Range {
-	min: number;
-	avg: number;
-	max: number;
-}
-
-interface InboundWindow {
-	kind: 'audio' | 'video';
-	kbps: Range;
-	lossPct: number;
-	fps: Range;
-	freezes: number;
-}
-
-interface BrowserPeerLike {
-	name: string;
-}
-
-interface CallLike {
-	process: { pid: number; workerPids: number[] } | undefined;
-	listenerKind: string;
-	addPeers(names: string[], media: Record<string, unknown>, options?: { joinTimeout?: number; oneByOne?: boolean }): Promise<BrowserPeerLike[]>;
-	mediaFlowing(peers: BrowserPeerLike[], options: { timeout: number }): Promise<void>;
-	close(): Promise<void>;
-}
-
-interface CallModule {
-	ClientSite: { start(): Promise<{ close(): Promise<void> }> };
-	Call: { start(site: unknown, options: { serverProcess: boolean; sharedBrowser?: boolean; server?: Record<string, unknown> }): Promise<CallLike> };
-}
-
-interface MetricsModule {
-	sampleWindow(peers: BrowserPeerLike[], seconds: number, intervalMs?: number): Promise<Map<string, unknown[]>>;
-	inboundWindows(receiver: string, samples: unknown[]): InboundWindow[];
-	transportRates(samples: unknown[]): { sendKbps: number; recvKbps: number };
-}
 
 /** A room to measure: its size and what every browser captures. */
 interface Scenario {
@@ -86,11 +51,8 @@ function rangeOf(values: number[]): Range {
 		: { min: Number.NaN, avg: Number.NaN, max: Number.NaN };
 }
 
-export async function runBrowserMedia(ctx: BenchContext, harness: string): Promise<Section> {
+export async function runBrowserMedia(ctx: BenchContext): Promise<Section> {
 	const started = performance.now();
-	const helpers = new URL('../e2e/helpers/', import.meta.url);
-	const callModule = (await import(new URL('call.js', helpers).href)) as CallModule;
-	const metrics = (await import(new URL('metrics.js', helpers).href)) as MetricsModule;
 	// The brief's call: 640x480 at 30 fps from every peer. Seven Chromiums encoding
 	// and decoding that saturate 2 cores, so the same room also runs at 320x240 and
 	// 15 fps, where the browsers keep up and the server's share is clearer.
@@ -102,23 +64,23 @@ export async function runBrowserMedia(ctx: BenchContext, harness: string): Promi
 				{ peers: 7, width: 320, height: 240, fps: 15 }
 			];
 	const windowSeconds = ctx.quick ? 10 : 20;
-	const site = await callModule.ClientSite.start();
+	const site = await ClientSite.start();
 	const results: RoomResult[] = [];
 	let listener = '?';
 
-	ctx.log(`media: client built; harness ${harness}`);
+	ctx.log('media: client built');
 	try {
 		for (const scenario of scenarios) {
 			const size = scenario.peers;
 			const media = { width: scenario.width, height: scenario.height, fps: scenario.fps, fakeFps: scenario.fps, audioProcessing: false, tile: 160, figuresMs: 0 };
 			const capture = `${scenario.width}x${scenario.height}@${scenario.fps}`;
 			// All peers in one Chromium (isolated contexts) where there are many: fewer browser processes on 2 cores.
-			const call = await callModule.Call.start(site, { serverProcess: true, sharedBrowser: size > 2 });
+			const call = await Call.start(site, { serverProcess: true, sharedBrowser: size > 2 });
 
 			try {
 				const server = call.process;
 
-				if (!server) throw new Error('the E2E helper did not start a server process');
+				if (!server) throw new Error('Call did not start a server process');
 				listener = call.listenerKind;
 
 				const joinStarted = performance.now();
@@ -134,15 +96,15 @@ export async function runBrowserMedia(ctx: BenchContext, harness: string): Promi
 
 				await sleep(2000);
 
-				const before = sampleServer(server.pid);
-				const samples = await metrics.sampleWindow(peers, windowSeconds, 1000);
-				const after = sampleServer(server.pid);
+				const before = server.sample();
+				const samples = await sampleWindow(peers, windowSeconds, 1000);
+				const after = server.sample();
 				const seconds = (after.at - before.at) / 1000;
 				const used = cpuBetween(before, after);
-				const windows = peers.flatMap((p) => metrics.inboundWindows(p.name, samples.get(p.name) ?? []));
+				const windows = peers.flatMap((p) => inboundWindows(p.name, samples.get(p.name) ?? []));
 				const video = windows.filter((w) => w.kind === 'video');
 				const avg = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN);
-				const rates = peers.map((p) => metrics.transportRates(samples.get(p.name) ?? []));
+				const rates = peers.map((p) => transportRates(samples.get(p.name) ?? []));
 
 				results.push({
 					peers: size,

@@ -12,10 +12,10 @@ import { runMedia } from './bench-media.js';
 import { runScaling } from './bench-scaling.js';
 import { runSoak } from './bench-soak.js';
 import { runThroughput } from './bench-throughput.js';
-import { machineBusySeconds, machineInfo } from './lib/proc.js';
+import { machineCpu, machineInfo } from '../helpers/proc.js';
 import { loadResults, sectionText, writeResults, type Results } from './lib/report.js';
 import type { BenchContext, Section } from './lib/section.js';
-import type { StackSpec } from './lib/server-process.js';
+import type { StackSpec } from './lib/bench-server.js';
 
 /** Repository root (this file runs from dist/tests/bench/). */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -130,7 +130,6 @@ const waitQuietSeconds = Number(values['wait-quiet'] ?? (quick ? 60 : 180));
 const ctx: BenchContext = {
 	quick,
 	stacks,
-	skippedStacks,
 	soakSeconds,
 	log,
 	param: (name, fallback) => params.get(name)?.[0] ?? fallback,
@@ -165,11 +164,11 @@ async function waitQuiet(maxSeconds: number): Promise<number> {
 	let busyPercent = 0;
 
 	for (;;) {
-		const before = machineBusySeconds();
+		const before = machineCpu().busy;
 		const t0 = performance.now();
 
 		await new Promise((resolve) => setTimeout(resolve, 3000));
-		busyPercent = ((machineBusySeconds() - before) / ((performance.now() - t0) / 1000)) * 100;
+		busyPercent = ((machineCpu().busy - before) / ((performance.now() - t0) / 1000)) * 100;
 		if (busyPercent < 15 || Date.now() >= deadline) return busyPercent;
 		log(`machine busy (${busyPercent.toFixed(0)} % of a core used by other processes); waiting for it to be quiet`);
 	}

@@ -5,9 +5,11 @@
 // the whole episode.
 
 import anyTest, { type TestFn } from 'ava';
-import { Call, ClientSite } from './helpers/call.js';
-import { missingPrerequisite, waitFor } from './helpers/harness.js';
-import { describeInbound, inboundWindows, machineNote, startMachineMeter, startSampling } from './helpers/metrics.js';
+import { Call, ClientSite } from '../helpers/browser/call.js';
+import { missingPrerequisite } from '../helpers/chromium.js';
+import { waitFor } from '../helpers/wait.js';
+import { describeInbound, inboundWindows, startSampling } from '../helpers/browser/metrics.js';
+import { machineNote, startMachineMeter } from '../helpers/proc.js';
 
 const test = anyTest as TestFn<{ site: ClientSite }>;
 const missing = missingPrerequisite();

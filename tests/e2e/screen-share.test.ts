@@ -11,9 +11,11 @@
 // one ran.
 
 import anyTest, { type TestFn } from 'ava';
-import { Call, ClientSite } from './helpers/call.js';
-import { missingPrerequisite, waitFor } from './helpers/harness.js';
-import { describeInbound, describeOutbound, inboundWindows, machineNote, outboundWindows, sampleWindow, startMachineMeter } from './helpers/metrics.js';
+import { Call, ClientSite } from '../helpers/browser/call.js';
+import { missingPrerequisite } from '../helpers/chromium.js';
+import { waitFor } from '../helpers/wait.js';
+import { describeInbound, describeOutbound, inboundWindows, outboundWindows, sampleWindow } from '../helpers/browser/metrics.js';
+import { machineNote, startMachineMeter } from '../helpers/proc.js';
 
 const test = anyTest as TestFn<{ site: ClientSite }>;
 const missing = missingPrerequisite();

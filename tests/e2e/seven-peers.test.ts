@@ -17,19 +17,10 @@
 
 import os from 'node:os';
 import anyTest, { type TestFn } from 'ava';
-import { Call, ClientSite } from './helpers/call.js';
-import { missingPrerequisite } from './helpers/harness.js';
-import {
-	descendants,
-	describeInbound,
-	inboundWindows,
-	machineNote,
-	sampleWindow,
-	startCpuMeter,
-	startGroupCpuMeter,
-	startMachineMeter,
-	transportRates
-} from './helpers/metrics.js';
+import { Call, ClientSite } from '../helpers/browser/call.js';
+import { missingPrerequisite } from '../helpers/chromium.js';
+import { describeInbound, inboundWindows, sampleWindow, transportRates } from '../helpers/browser/metrics.js';
+import { descendants, machineNote, startCpuMeter, startGroupCpuMeter, startMachineMeter } from '../helpers/proc.js';
 
 const test = anyTest as TestFn<{ site: ClientSite }>;
 const missing = missingPrerequisite();

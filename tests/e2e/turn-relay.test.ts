@@ -14,9 +14,9 @@ import anyTest, { type TestFn } from 'ava';
 import type { TransportStats } from '../../lib/client/api.js';
 import { Coturn, configFrom, coturnMissing, exampleConfig } from '../helpers/coturn.js';
 import { freePort } from '../helpers/listeners.js';
-import { Call, ClientSite } from './helpers/call.js';
-import { missingPrerequisite } from './helpers/harness.js';
-import { describeInbound, inboundWindows, sampleWindow } from './helpers/metrics.js';
+import { Call, ClientSite } from '../helpers/browser/call.js';
+import { missingPrerequisite } from '../helpers/chromium.js';
+import { describeInbound, inboundWindows, sampleWindow } from '../helpers/browser/metrics.js';
 
 const test = anyTest as TestFn<{ site: ClientSite }>;
 const missing = missingPrerequisite() ?? coturnMissing();

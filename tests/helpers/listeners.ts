@@ -22,16 +22,6 @@ export async function availableListeners(): Promise<{ kinds: ListenerKind[]; ski
 		: { kinds: ['node'], skipped: [`uws skipped: ${uwsError}`] };
 }
 
-/** Polls a condition until it holds or the deadline passes. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-
-	while (!(await condition())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-}
-
 /** A port free on 127.0.0.1 a moment ago (TCP; UDP users take the same number). */
 export function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {

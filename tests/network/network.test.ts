@@ -1,7 +1,8 @@
 // Real networks between real browsers and the real server: every peer is a
 // headless Chromium in a client namespace behind a NAT router namespace, the
-// vcall server (`node dist/server/main.js`, media on 0.0.0.0 announcing its
-// own address 10.77.0.1) in a namespace of its own (see helpers/lab.ts).
+// vcall server (tests/helpers/server-process.ts, media on 0.0.0.0 announcing
+// its own address 10.77.0.1) in a namespace of its own (see
+// tests/helpers/netlab.ts).
 //
 //   1. two peers behind two different NATs see and hear each other;
 //   2. a peer whose network drops all UDP connects over ICE-TCP;
@@ -16,13 +17,17 @@ import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import type { StatsSnapshot, TransportStats } from '../../lib/client/api.js';
-import { buildClient, missingPrerequisite, waitFor } from '../e2e/helpers/harness.js';
-import { describeInbound, describeOutbound, inboundWindows, outboundWindows, sampleWindow, transportRates, type InboundWindow } from '../e2e/helpers/metrics.js';
+import { BrowserRoom, mediaFlowing, peerNames } from '../helpers/browser/call.js';
+import { describeInbound, describeOutbound, inboundWindows, outboundWindows, sampleWindow, transportRates, type InboundWindow } from '../helpers/browser/metrics.js';
+import type { BrowserPeer } from '../helpers/browser/peer.js';
+import { rtpCounters, rtpDelta, TRACK_PEER_CONNECTIONS, type RtpCounters } from '../helpers/browser/rtp.js';
+import { missingPrerequisite } from '../helpers/chromium.js';
+import { acquireE2eLock } from '../helpers/lock.js';
+import { Lab, SERVER_IP, type Network, type NetworkOptions } from '../helpers/netlab.js';
 import { netnsUnavailable, removeLeftovers } from '../helpers/netns.js';
-import { Lab, SERVER_IP, type Network, type NetworkOptions } from './helpers/lab.js';
-import { NetPeer, rtpDelta, type RtpCounters } from './helpers/peer.js';
+import { buildClient } from '../helpers/site.js';
 
-const test = anyTest as TestFn<{ clientDir: string }>;
+const test = anyTest as TestFn<{ clientDir: string; release?: () => Promise<void> }>;
 const unavailable = netnsUnavailable() ?? missingPrerequisite();
 const maybe = unavailable ? test.serial.skip : test.serial;
 
@@ -36,6 +41,9 @@ if (unavailable) {
 test.before(async (t) => {
 	if (unavailable) return;
 
+	// The browsers here would compete with those of the E2E files for the same cores.
+	t.context.release = (await acquireE2eLock()).release;
+
 	const removed = await removeLeftovers();
 
 	if (removed.length) t.log(`removed namespaces left by earlier runs: ${removed.join(', ')}`);
@@ -44,6 +52,7 @@ test.before(async (t) => {
 
 test.after.always(async (t) => {
 	if (t.context.clientDir) await rm(t.context.clientDir, { recursive: true, force: true });
+	await t.context.release?.();
 });
 
 // ---- Steps shared by the tests ----
@@ -59,7 +68,7 @@ interface PeerSpec {
 let labCount = 0;
 
 /** A lab for one test (removed in teardown), with the given home networks. */
-async function openLab(t: ExecutionContext<{ clientDir: string }>, networks: NetworkOptions[]): Promise<Lab> {
+async function openLab(t: ExecutionContext<{ clientDir: string; release?: () => Promise<void> }>, networks: NetworkOptions[]): Promise<Lab> {
 	const lab = await Lab.start(`t${++labCount}`, t.context.clientDir);
 
 	t.teardown(() => lab.destroy());
@@ -69,62 +78,33 @@ async function openLab(t: ExecutionContext<{ clientDir: string }>, networks: Net
 	return lab;
 }
 
+/** A peer of the network tests: a Chromium in its network's client namespace. */
+interface NetPeer {
+	peer: BrowserPeer;
+	network: Network;
+}
+
 /** The first peer creates the room, the others join it; resolves once all have joined. */
 async function startCall(lab: Lab, specs: PeerSpec[]): Promise<NetPeer[]> {
-	const peers: NetPeer[] = [];
-	let roomId = '';
+	const room = lab.track(new BrowserRoom({ clientOrigin: lab.origin, serverUrl: lab.serverUrl }));
+	const add = ({ name, network, ...media }: PeerSpec) =>
+		room
+			.addPeer(name, {
+				...media,
+				fakeFps: media.fps,
+				executablePath: network.chromium,
+				// getUserMedia needs a secure context; the static origin on 10.77.0.1 is plain http.
+				extraArgs: [`--unsafely-treat-insecure-origin-as-secure=${lab.origin}`],
+				initScript: TRACK_PEER_CONNECTIONS,
+				viewport: { width: 960, height: 720 },
+				timeout: 60_000
+			})
+			.then((peer) => ({ peer, network }));
+	const [first, ...rest] = specs;
 
-	for (const [i, spec] of specs.entries()) {
-		const launch = () =>
-			NetPeer.launch({ ...spec, clientOrigin: lab.origin, serverUrl: lab.serverUrl, room: roomId || 'create', fakeFps: spec.fps }).then((p) => lab.track(p));
+	if (!first) return [];
 
-		if (i === 0) {
-			const first = await launch();
-
-			peers.push(first);
-			roomId = (await first.joined()).roomId ?? '';
-			if (!roomId) throw new Error(`${first.name} joined no room`);
-		} else {
-			peers.push(await launch());
-		}
-	}
-	await Promise.all(peers.slice(1).map((p) => p.joined()));
-
-	return peers;
-}
-
-/** Waits until every peer decodes video and receives audio samples from each of the others (fails at once if a call fails). */
-async function mediaFlowing(peers: NetPeer[], timeout = 45_000): Promise<void> {
-	const others = peers.length - 1;
-
-	await Promise.all(
-		peers.map((peer) =>
-			waitFor(
-				async () => {
-					peer.assertAlive(await peer.state());
-
-					const stats = await peer.stats();
-					const video = stats.inbound.filter((s) => s.kind === 'video' && (s.framesDecoded ?? 0) > 0).length;
-					const audio = stats.inbound.filter((s) => s.kind === 'audio' && (s.totalSamplesReceived ?? 0) > 0).length;
-
-					return video >= others && audio >= others;
-				},
-				{ timeout, interval: 500, what: `${peer.name} to decode video and receive audio from ${others} peer(s)` }
-			)
-		)
-	);
-}
-
-async function peerNames(peers: NetPeer[]): Promise<Map<string, string>> {
-	const names = new Map<string, string>();
-
-	for (const peer of peers) {
-		const { peerId } = await peer.state();
-
-		if (peerId) names.set(peerId, peer.name);
-	}
-
-	return names;
+	return [await add(first), ...(await Promise.all(rest.map(add)))];
 }
 
 function candidatePair(transport: TransportStats): string {
@@ -135,7 +115,8 @@ function candidatePair(transport: TransportStats): string {
 }
 
 interface PeerWindow {
-	peer: NetPeer;
+	peer: BrowserPeer;
+	network: Network;
 	samples: StatsSnapshot[];
 	video: InboundWindow[];
 	audio: InboundWindow[];
@@ -149,20 +130,20 @@ interface PeerWindow {
  * transport rates, and the raw NACK/RTX counters over the window.
  */
 async function measure(t: ExecutionContext, peers: NetPeer[], seconds: number): Promise<Map<string, PeerWindow>> {
-	const names = await peerNames(peers);
+	const names = await peerNames(peers.map(({ peer }) => peer));
 	const load = () => os.loadavg()[0]?.toFixed(1) ?? '?';
 
 	t.log(`window of ${seconds} s starts; machine load ${load()} on ${os.availableParallelism()} CPUs (figures below depend on it)`);
 
-	const rtpBefore = await Promise.all(peers.map((p) => p.rtpCounters().catch(() => undefined)));
-	const samples = await sampleWindow(peers, seconds, 1000);
-	const rtpAfter = await Promise.all(peers.map((p) => p.rtpCounters().catch(() => undefined)));
+	const rtpBefore = await Promise.all(peers.map(({ peer }) => rtpCounters(peer).catch(() => undefined)));
+	const samples = await sampleWindow(peers.map(({ peer }) => peer), seconds, 1000);
+	const rtpAfter = await Promise.all(peers.map(({ peer }) => rtpCounters(peer).catch(() => undefined)));
 
 	t.log(`window over; machine load ${load()}`);
 
 	const result = new Map<string, PeerWindow>();
 
-	peers.forEach((peer, i) => {
+	peers.forEach(({ peer, network }, i) => {
 		const own = samples.get(peer.name) ?? [];
 		const inbound = inboundWindows(peer.name, own);
 		const before = rtpBefore[i];
@@ -170,6 +151,7 @@ async function measure(t: ExecutionContext, peers: NetPeer[], seconds: number): 
 		const rtp = before && after ? rtpDelta(before, after) : undefined;
 		const window: PeerWindow = {
 			peer,
+			network,
 			samples: own,
 			video: inbound.filter((w) => w.kind === 'video'),
 			audio: inbound.filter((w) => w.kind === 'audio'),
@@ -227,7 +209,7 @@ async function explained(t: ExecutionContext, lab: () => Lab | undefined, peers:
 			t.log(`server ${current.serverAlive ? 'running' : 'GONE'}; its last lines:\n${output}`);
 			if (/mediasoup worker .* died/.test(output)) t.log('a mediasoup worker died during the test: the calls on it failed with it');
 		}
-		for (const peer of peers()) {
+		for (const { peer } of peers()) {
 			const state = await peer.state().catch(() => undefined);
 
 			t.log(`${peer.name}: phase ${state?.phase ?? '?'}, errors ${JSON.stringify(state?.errors ?? [])}, console ${JSON.stringify(peer.consoleErrors.slice(-5))}`);
@@ -254,13 +236,13 @@ maybe('two peers behind two different NATs see and hear each other (server annou
 			{ name: 'alice', network: net1, width: 320, height: 240, fps: 15 },
 			{ name: 'bob', network: net2, width: 320, height: 240, fps: 15 }
 		]);
-		await mediaFlowing(peers);
+		await mediaFlowing(peers.map(({ peer }) => peer));
 
 		const windows = await measure(t, peers, SECONDS);
 
 		assertTwoWayMedia(t, windows, SECONDS, { minFps: 5 });
 
-		for (const { peer, samples } of windows.values()) {
+		for (const { peer, network, samples } of windows.values()) {
 			const transports = samples.at(-1)?.transports ?? [];
 
 			t.is(transports.length, 2, `${peer.name} has a send and a recv transport`);
@@ -268,7 +250,7 @@ maybe('two peers behind two different NATs see and hear each other (server annou
 				t.is(transport.localCandidate?.protocol, 'udp', `${peer.name} ${transport.direction}: media over UDP`);
 				// The browser sits on 192.168.N.2; the server's STUN answers told it the
 				// address it is seen from: its router's, learnt as a peer-reflexive candidate.
-				t.is(transport.localCandidate?.address, peer.network.publicIp, `${peer.name} ${transport.direction}: seen by the server at its NAT's address`);
+				t.is(transport.localCandidate?.address, network.publicIp, `${peer.name} ${transport.direction}: seen by the server at its NAT's address`);
 				t.is(transport.localCandidate?.candidateType, 'prflx', `${peer.name} ${transport.direction}: local candidate learnt through the NAT (prflx)`);
 				t.is(transport.remoteCandidate?.address, SERVER_IP, `${peer.name} ${transport.direction}: to the server's announced address`);
 			}
@@ -302,7 +284,7 @@ maybe('a peer whose network drops all UDP connects over ICE-TCP and media flows 
 			{ name: 'tcpeer', network: blocked, width: 320, height: 240, fps: 15 },
 			{ name: 'udpeer', network: open, width: 320, height: 240, fps: 15 }
 		]);
-		await mediaFlowing(peers);
+		await mediaFlowing(peers.map(({ peer }) => peer));
 
 		const windows = await measure(t, peers, SECONDS);
 
@@ -345,7 +327,7 @@ maybe('a peer with 3 % random loss each way keeps decoding video (NACK/RTX repai
 			{ name: 'lossy', network: lossy, width: 640, height: 480, fps: 25 },
 			{ name: 'clean', network: clean, width: 640, height: 480, fps: 25 }
 		]);
-		await mediaFlowing(peers);
+		await mediaFlowing(peers.map(({ peer }) => peer));
 
 		const before = await lab.counters(lossy);
 		const windows = await measure(t, peers, SECONDS);
@@ -410,7 +392,7 @@ maybe('a peer capped at 1 Mbit/s each way stays in the call', async (t) => {
 			{ name: 'capped', network: capped, width: 1280, height: 720, fps: 30 },
 			{ name: 'free', network: free, width: 1280, height: 720, fps: 30 }
 		]);
-		await mediaFlowing(peers);
+		await mediaFlowing(peers.map(({ peer }) => peer));
 
 		const qdiscBefore = await lab.qdiscs(capped);
 		const started = Date.now();
@@ -425,7 +407,7 @@ maybe('a peer capped at 1 Mbit/s each way stays in the call', async (t) => {
 			t.log(`router r1 tbf on ${q.dev} (${q.dev === 'wan' ? 'upload' : 'download'}): ${kbps} kbit/s through, ${q.drops - (b?.drops ?? 0)} packets dropped over the window`);
 		}
 
-		for (const peer of peers) {
+		for (const { peer } of peers) {
 			const send = windows.get(peer.name)?.samples.at(-1)?.transports.find((tr) => tr.direction === 'send');
 
 			t.log(`${peer.name}: the browser's bandwidth estimate for its upload at the end: ${((send?.availableOutgoingBitrate ?? 0) / 1000).toFixed(0)} kbit/s`);
@@ -448,7 +430,7 @@ maybe('a peer capped at 1 Mbit/s each way stays in the call', async (t) => {
 
 		// The call survives: both still joined, transports connected, audio in
 		// every interval both ways, video still decoded both ways.
-		for (const peer of peers) {
+		for (const { peer } of peers) {
 			const state = await peer.state();
 
 			t.is(state.phase, 'joined', `${peer.name} is still in the call`);

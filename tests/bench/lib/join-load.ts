@@ -2,15 +2,15 @@
 // background 7-peer rooms live (full media setup, FakeHandler), then join
 // measured rooms one peer after the other and time each join.
 
-import { cpuBetween, selfCpuSeconds, type ServerSample } from './proc.js';
+import { cpuBetween, selfCpuSeconds, type ServerSample } from '../../helpers/proc.js';
 import { MediaRoom } from './media-peer.js';
-import type { BenchServer } from './server-process.js';
+import type { ServerProcess } from '../../helpers/server-process.js';
 import { mb, pool, sleep, summarize, type Summary } from './stats.js';
 
 export const PEERS_PER_ROOM = 7;
 
 /** Adds background rooms until `target` are live; returns the seconds it took. */
-export async function fillRooms(server: BenchServer, live: MediaRoom[], target: number, concurrency = 4): Promise<number> {
+export async function fillRooms(server: ServerProcess, live: MediaRoom[], target: number, concurrency = 4): Promise<number> {
 	const started = performance.now();
 	const missing = Math.max(0, target - live.length);
 
@@ -31,7 +31,7 @@ export interface MemoryReading {
 }
 
 /** RSS of the server after a forced GC and a short pause, with what is live. */
-export async function readMemory(server: BenchServer): Promise<MemoryReading> {
+export async function readMemory(server: ServerProcess): Promise<MemoryReading> {
 	await server.gc();
 	await sleep(1000);
 
@@ -78,7 +78,7 @@ export interface JoinMeasurement {
  * alternation under the same machine conditions.
  */
 export class JoinSampler {
-	readonly server: BenchServer;
+	readonly server: ServerProcess;
 	readonly #perIndex: number[][] = Array.from({ length: PEERS_PER_ROOM }, () => []);
 	readonly #settled: number[] = [];
 	readonly #connects: number[] = [];
@@ -92,12 +92,8 @@ export class JoinSampler {
 	#measured = 0;
 	#seconds = 0;
 
-	constructor(server: BenchServer) {
+	constructor(server: ServerProcess) {
 		this.server = server;
-	}
-
-	get measured(): number {
-		return this.#measured;
 	}
 
 	/** Joins one room of 7, timing each join, then everyone leaves. */
@@ -164,7 +160,7 @@ export class JoinSampler {
 }
 
 /** Joins `rooms` measured rooms in turn (each left before the next), timing every join. */
-export async function measureJoins(server: BenchServer, rooms: number, deadline: number): Promise<JoinMeasurement> {
+export async function measureJoins(server: ServerProcess, rooms: number, deadline: number): Promise<JoinMeasurement> {
 	const sampler = new JoinSampler(server);
 
 	for (let i = 0; i < rooms && Date.now() < deadline; i++) await sampler.measureRoom();

@@ -1,6 +1,6 @@
 // What every benchmark returns to the runner, and what the runner gives it.
 
-import type { StackSpec } from './server-process.js';
+import type { StackSpec } from './bench-server.js';
 import type { Table } from './table.js';
 
 export interface Goal {
@@ -36,7 +36,6 @@ export interface Section {
 	data: unknown;
 	/** Set when the benchmark did not run. */
 	skipped?: string;
-	notes?: string[];
 	/** % of a core other processes used just before the benchmark started. */
 	busyBeforePercent?: number;
 	/** The command line of the run that produced this section. */
@@ -47,8 +46,6 @@ export interface BenchContext {
 	quick: boolean;
 	/** Our listeners that load here, then protoo-server. */
 	stacks: StackSpec[];
-	/** Why some listener was skipped (e.g. uWS cannot load). */
-	skippedStacks: string[];
 	soakSeconds: number;
 	log: (line: string) => void;
 	/** A tuning knob from --set name=value (for trying things out), or the default. */

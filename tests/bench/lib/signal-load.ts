@@ -5,9 +5,9 @@
 // latency measured from the scheduled send time, so a slow server cannot
 // hide its queueing).
 
-import { cpuBetween, selfCpuSeconds } from './proc.js';
+import { cpuBetween, selfCpuSeconds } from '../../helpers/proc.js';
 import { RawProtooClient } from './rawws.js';
-import type { BenchServer } from './server-process.js';
+import type { ServerProcess } from '../../helpers/server-process.js';
 import { Histogram, pool, sleep, type Summary } from './stats.js';
 
 const RING = 4096;
@@ -45,19 +45,19 @@ export interface LoadResult {
 
 export class SignalLoad {
 	readonly #clients: LoadClient[] = [];
-	readonly #server: BenchServer;
+	readonly #server: ServerProcess;
 	#measuring = false;
 	#running = false;
 	#histogram = new Histogram();
 	#completed = 0;
 	#errors = 0;
 
-	private constructor(server: BenchServer) {
+	private constructor(server: ServerProcess) {
 		this.#server = server;
 	}
 
 	/** Connects rooms x peersPerRoom clients; the first of each room creates it, the others join. */
-	static async connect(server: BenchServer, rooms: number, peersPerRoom: number, concurrency = 25): Promise<SignalLoad> {
+	static async connect(server: ServerProcess, rooms: number, peersPerRoom: number, concurrency = 25): Promise<SignalLoad> {
 		const load = new SignalLoad(server);
 
 		await pool(Array.from({ length: rooms }, (_, i) => i), concurrency, async () => {

@@ -2,13 +2,11 @@
 // for several seconds, turned into per-stream rates (minimum over the
 // intervals and average over the window), never a single sample.
 
-import { readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import type { InboundStats, OutboundStats, StatsSnapshot } from '../../../lib/client/api.js';
 
 export type Samples = Map<string, StatsSnapshot[]>;
 
-/** A page with the client (an E2E BrowserPeer, a network test's NetPeer). */
+/** A page with the client (a BrowserPeer). */
 export interface StatsSource {
 	name: string;
 	stats(): Promise<StatsSnapshot>;
@@ -285,119 +283,4 @@ export function describeOutbound(w: OutboundWindow): string {
 	const video = w.kind === 'video' ? ` ${r0(w.width.min)}x${r0(w.height.min)} ${r1(w.fps.avg)} fps encoded, limit ${w.qualityLimitationReason ?? '-'}, ${w.encoder ?? ''}` : '';
 
 	return `${w.sender} -> ${w.source}: ${r0(w.kbps.avg)} kbit/s${video}`;
-}
-
-// ---- CPU of processes (server Node process, mediasoup workers) ----
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-/** utime + stime of a process, in seconds. */
-export function cpuSeconds(pid: number): number {
-	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-	// The command name (field 2) may hold spaces; fields after it are fixed.
-	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-
-	return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
-export interface CpuMeter {
-	/** CPU of each pid since start(), in percent of one core. */
-	stop(): Record<string, number>;
-}
-
-export function startCpuMeter(pids: Record<string, number>): CpuMeter {
-	const started = process.hrtime.bigint();
-	const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
-
-	return {
-		stop() {
-			const wall = Number(process.hrtime.bigint() - started) / 1e9;
-
-			return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, (100 * (cpuSeconds(pid) - (before[name] ?? 0))) / wall]));
-		}
-	};
-}
-
-/** Busy share of the whole machine (all cores, from /proc/stat), in percent. */
-export function startMachineMeter(): { stop(): number } {
-	const read = (): { busy: number; total: number } => {
-		const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-		const total = fields.reduce((a, b) => a + b, 0);
-		const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-
-		return { busy: total - idle, total };
-	};
-	const before = read();
-
-	return {
-		stop() {
-			const after = read();
-
-			return after.total > before.total ? (100 * (after.busy - before.busy)) / (after.total - before.total) : 0;
-		}
-	};
-}
-
-/** One line on how busy the machine was while a window was measured (figures taken on a busy machine say less). */
-export function machineNote(busyPct: number, loadAverage = os.loadavg()[0] ?? 0): string {
-	return `machine ${busyPct.toFixed(0)} % busy during the window (${os.availableParallelism()} CPUs, load average ${loadAverage.toFixed(2)})`;
-}
-
-/** Every live descendant of `root` (children, grandchildren...), from /proc. */
-export function descendants(root: number): number[] {
-	const parents = new Map<number, number[]>();
-
-	for (const entry of readdirSync('/proc')) {
-		if (!/^\d+$/.test(entry)) continue;
-		try {
-			const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-			const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-			const list = parents.get(ppid) ?? [];
-
-			list.push(Number(entry));
-			parents.set(ppid, list);
-		} catch {
-			// gone meanwhile
-		}
-	}
-
-	const found: number[] = [];
-	const queue = [root];
-
-	while (queue.length) {
-		for (const child of parents.get(queue.shift() as number) ?? []) {
-			found.push(child);
-			queue.push(child);
-		}
-	}
-
-	return found;
-}
-
-/** Total CPU (percent of one core) of a set of processes over a period; processes that exit count until then. */
-export function startGroupCpuMeter(pids: number[]): { stop(): number } {
-	const started = process.hrtime.bigint();
-	const read = (pid: number): number | undefined => {
-		try {
-			return cpuSeconds(pid);
-		} catch {
-			return undefined;
-		}
-	};
-	const before = new Map(pids.map((pid) => [pid, read(pid)]));
-
-	return {
-		stop() {
-			const wall = Number(process.hrtime.bigint() - started) / 1e9;
-			let used = 0;
-
-			for (const [pid, start] of before) {
-				const end = read(pid);
-
-				if (start !== undefined && end !== undefined) used += end - start;
-			}
-
-			return (100 * used) / wall;
-		}
-	};
 }

@@ -15,33 +15,22 @@ import { validateRequest } from '../../lib/protocol/methods.js';
 import type { PeerChannel } from '../../lib/protocol/ProtooConnection.js';
 import { Rooms } from '../../lib/rooms/Rooms.js';
 
-/** /health's numbers, computed as Server.health() does. */
-export function healthOf(rooms: Rooms, workers: WorkerPool, listener: { kind: string; reason: string }): HealthState {
-	let peers = 0;
-	const media = { transports: 0, producers: 0, consumers: 0 };
-
-	for (const room of rooms.rooms) {
-		peers += room.peerCount;
-		const counts = room.counts();
-
-		media.transports += counts.transports;
-		media.producers += counts.producers;
-		media.consumers += counts.consumers;
-	}
-
+/** /health of the comparison stack: the same figures as Server.health(). */
+function healthOf(rooms: Rooms, workers: WorkerPool, listener: { kind: string; reason: string }): HealthState {
 	return {
 		status: workers.workers.length === 0 ? 'degraded' : 'healthy',
 		uptime: Math.round(process.uptime()),
 		rooms: rooms.roomCount,
-		peers,
+		peers: rooms.peerCount,
 		workers: workers.workers.length,
 		listener,
-		media
+		media: rooms.mediaCounts()
 	};
 }
 
 export interface ProtooStack {
 	port: number;
+	listener: { kind: string; reason: string };
 	workers: WorkerPool;
 	rooms: Rooms;
 	close(): Promise<void>;
@@ -125,6 +114,7 @@ export async function startProtooStack(config: Config): Promise<ProtooStack> {
 
 	return {
 		port,
+		listener,
 		workers,
 		rooms,
 		close: async () => {

@@ -1,22 +1,29 @@
-// The server under test, in a process of its own (started by
-// lib/server-process.ts): either vcall's Server (our listener) or the
-// protoo-server comparison stack, both on the same Rooms and WorkerPool code.
-// argv[2] is a JSON BenchServerOptions. Talks to the runner over IPC:
-// 'ready' once listening, then answers {id, cmd: 'inspect' | 'gc' | 'stop'}.
+// The server under test in a process of its own, started by
+// server-process.ts (E2E, network and benchmark runs alike), so that its CPU
+// is measured apart from the test runner and the browsers, or so that it runs
+// inside a network namespace. Either vcall's Server or the protoo-server
+// comparison stack, both on the same Rooms and WorkerPool code, configured by
+// testConfig() and the overrides in argv[2] (JSON ServerChildOptions).
+//
+// Talks to its parent over IPC: a ReadyMessage once listening, then answers
+// {id, cmd} commands (inspect, gc, lag, stop) with {type: 'reply', id, result}.
+// Stops on 'stop', on SIGTERM/SIGINT, or when the parent goes.
 
-import { loadConfig } from '../../lib/config/load.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ConfigInput } from '../../lib/config/options.js';
+import type { ListenerKind } from '../../lib/listener/types.js';
 import type { WorkerPool } from '../../lib/media/WorkerPool.js';
 import type { Rooms } from '../../lib/rooms/Rooms.js';
 import { Server } from '../../server/Server.js';
-import { healthOf, startProtooStack } from './protoo-stack.js';
+import { startProtooStack } from './protoo-stack.js';
+import { testConfig } from './server.js';
 
 export type StackKind = 'vcall' | 'protoo';
 
-export interface BenchServerOptions {
+export interface ServerChildOptions {
 	stack: StackKind;
-	/** vcall only: which listener to force. */
-	listener: 'node' | 'uws';
+	/** vcall only: which listener to force (default: whichever loads). */
+	listener?: ListenerKind;
 	overrides: ConfigInput;
 }
 
@@ -28,6 +35,12 @@ export interface ReadyMessage {
 	workerPids: number[];
 	listener: string;
 	listenerReason: string;
+}
+
+export interface EventLoopLag {
+	p99Ms: number;
+	maxMs: number;
+	meanMs: number;
 }
 
 export interface Inspection {
@@ -48,48 +61,36 @@ export interface Inspection {
 	activeHandles: number;
 }
 
-const options = JSON.parse(process.argv[2] ?? '{}') as BenchServerOptions;
-const config = loadConfig({ argv: [], env: {}, envFile: '/dev/null', overrides: { ...options.overrides, listener: options.listener } });
+export type Command = 'inspect' | 'gc' | 'lag' | 'stop';
+
+const options = JSON.parse(process.argv[2] ?? '{}') as ServerChildOptions;
+const config = testConfig({ ...options.overrides, ...(options.listener ? { listener: options.listener } : {}) });
 
 let rooms: Rooms;
 let workers: WorkerPool;
 let stop: () => Promise<void>;
-let ready: ReadyMessage;
+let port: number;
+let listener: { kind: string; reason: string };
 
 if (options.stack === 'protoo') {
 	const stack = await startProtooStack(config);
 
-	rooms = stack.rooms;
-	workers = stack.workers;
+	({ rooms, workers, port, listener } = stack);
 	stop = () => stack.close();
-	ready = {
-		type: 'ready',
-		url: `ws://127.0.0.1:${stack.port}/`,
-		httpUrl: `http://127.0.0.1:${stack.port}`,
-		pid: process.pid,
-		workerPids: workers.workers.map((w) => w.worker.pid),
-		listener: 'protoo-server',
-		listenerReason: 'protoo-server WebSocketServer (WebSocket-Node) on node:http'
-	};
 } else {
 	const server = await Server.start(config);
 
-	rooms = server.rooms;
-	workers = server.workers;
-	stop = () => server.shutdown('benchmark over');
-	ready = {
-		type: 'ready',
-		url: `ws://127.0.0.1:${server.address.port}/`,
-		httpUrl: `http://127.0.0.1:${server.address.port}`,
-		pid: process.pid,
-		workerPids: workers.workers.map((w) => w.worker.pid),
-		listener: server.listenerKind,
-		listenerReason: server.health().listener.reason
-	};
+	({ rooms, workers } = server);
+	port = server.address.port;
+	listener = server.health().listener;
+	stop = () => server.shutdown('test over');
 }
 
+const lag = monitorEventLoopDelay({ resolution: 10 });
+
+lag.enable();
+
 async function inspect(): Promise<Inspection> {
-	const health = healthOf(rooms, workers, { kind: '', reason: '' });
 	const dumps = await Promise.all(
 		workers.workers.map(async ({ worker, webRtcServer }) => {
 			const dump = await worker.dump();
@@ -109,14 +110,23 @@ async function inspect(): Promise<Inspection> {
 	const getActiveHandles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles;
 
 	return {
-		rooms: health.rooms,
+		rooms: rooms.roomCount,
 		sessions: rooms.sessionCount,
-		peers: health.peers,
-		media: health.media,
+		peers: rooms.peerCount,
+		media: rooms.mediaCounts(),
 		workers: dumps,
 		memory: process.memoryUsage(),
 		activeHandles: getActiveHandles ? getActiveHandles.call(process).length : -1
 	};
+}
+
+/** The event-loop delay since the previous call. */
+function takeLag(): EventLoopLag {
+	const result = { p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6, meanMs: lag.mean / 1e6 };
+
+	lag.reset();
+
+	return result;
 }
 
 let stopping = false;
@@ -131,7 +141,7 @@ async function shutdown(): Promise<void> {
 	process.exit(0);
 }
 
-process.on('message', (message: { id: number; cmd: string }) => {
+process.on('message', (message: { id: number; cmd: Command }) => {
 	const reply = (result: unknown, error?: string) => process.send?.({ type: 'reply', id: message.id, result, error });
 
 	switch (message.cmd) {
@@ -145,13 +155,28 @@ process.on('message', (message: { id: number; cmd: string }) => {
 			reply({ gc: Boolean(gc) });
 			break;
 		}
+		case 'lag':
+			reply(takeLag());
+			break;
 		case 'stop':
 			reply({ stopping: true });
 			void shutdown();
 			break;
 		default:
-			reply(undefined, `unknown command ${message.cmd}`);
+			reply(undefined, `unknown command ${String(message.cmd)}`);
 	}
 });
 process.on('disconnect', () => void shutdown());
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void shutdown());
+
+const ready: ReadyMessage = {
+	type: 'ready',
+	url: `ws://${config.host}:${port}/`,
+	httpUrl: `http://${config.host}:${port}`,
+	pid: process.pid,
+	workerPids: workers.workers.map((w) => w.worker.pid),
+	listener: listener.kind,
+	listenerReason: listener.reason
+};
+
 process.send?.(ready);

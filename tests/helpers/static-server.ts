@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { staticHandler } from '../../e2e/helpers/harness.js';
+import { staticHandler } from './site.js';
 
 const [dirArg, host = '127.0.0.1', portArg = '0'] = process.argv.slice(2);
 

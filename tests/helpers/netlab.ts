@@ -1,7 +1,7 @@
 // A small internet in network namespaces, for one test:
 //
-//   srv   bridge br0 10.77.0.1/24: the vcall server (`node dist/server/main.js`,
-//         media on 0.0.0.0 announcing 10.77.0.1) and a static server for the
+//   srv   bridge br0 10.77.0.1/24: the vcall server (server-process.ts, media
+//         on 0.0.0.0 announcing 10.77.0.1) and a static server for the
 //         client bundle on 10.77.0.1:8080. No default route: nothing leaves.
 //   rN    a home router: `wan` 10.77.0.(10+N)/24 on srv's bridge, `lan`
 //         192.168.N.1/24, forwarding on, nft masquerade out of `wan`, plus
@@ -16,9 +16,11 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM_PATH, ROOT, waitFor } from '../../e2e/helpers/harness.js';
-import { IP, Sandbox } from '../../helpers/netns.js';
-import type { ChildProcess } from 'node:child_process';
+import { CHROMIUM_PATH } from './chromium.js';
+import { IP, Sandbox } from './netns.js';
+import { OutputTail } from './output-tail.js';
+import { ServerProcess } from './server-process.js';
+import { waitFor } from './wait.js';
 
 export const SERVER_IP = '10.77.0.1';
 export const SERVER_PORT = 3000;
@@ -63,46 +65,16 @@ interface Closable {
 	close(): Promise<void>;
 }
 
-class OutputTail {
-	readonly lines: string[] = [];
-
-	constructor(readonly label: string, child: ChildProcess, readonly max = 200) {
-		for (const stream of [child.stdout, child.stderr]) {
-			let partial = '';
-
-			stream?.setEncoding('utf8');
-			stream?.on('data', (chunk: string) => {
-				const parts = (partial + chunk).split('\n');
-
-				partial = parts.pop() ?? '';
-				for (const line of parts) this.push(line);
-			});
-		}
-	}
-
-	push(line: string): void {
-		this.lines.push(line);
-		if (this.lines.length > this.max) this.lines.shift();
-	}
-
-	tail(n = 30): string {
-		return this.lines.slice(-n).map((line) => `[${this.label}] ${line}`).join('\n');
-	}
-}
-
 export class Lab {
 	readonly sandbox: Sandbox;
 	readonly srv: string;
 	readonly networks: Network[] = [];
 	readonly serverUrl = `ws://${SERVER_IP}:${SERVER_PORT}/`;
 	readonly origin = `http://${SERVER_IP}:${STATIC_PORT}`;
-	/** The server's "listening on ..." line (names the WebSocket stack that loaded). */
-	listening = '';
 	readonly #tmp: string;
 	readonly #closables: Closable[] = [];
-	#server: OutputTail | undefined;
+	#server: ServerProcess | undefined;
 	#static: OutputTail | undefined;
-	#serverChild: ChildProcess | undefined;
 
 	private constructor(sandbox: Sandbox, srv: string, tmp: string) {
 		this.sandbox = sandbox;
@@ -112,10 +84,9 @@ export class Lab {
 
 	/**
 	 * Creates the server host and starts the vcall server and the static
-	 * server there (serverEnv: extra environment for the vcall server). On
-	 * failure, everything created so far is removed.
+	 * server there. On failure, everything created so far is removed.
 	 */
-	static async start(tag: string, clientDir: string, serverEnv: Record<string, string> = {}): Promise<Lab> {
+	static async start(tag: string, clientDir: string): Promise<Lab> {
 		const sandbox = new Sandbox(tag);
 		const tmp = await mkdtemp(path.join(os.tmpdir(), 'vcall-netlab-'));
 		let lab: Lab | undefined;
@@ -127,7 +98,7 @@ export class Lab {
 			await sandbox.ip(srv, 'link', 'add', 'br0', 'type', 'bridge');
 			await sandbox.ip(srv, 'addr', 'add', `${SERVER_IP}/24`, 'dev', 'br0');
 			await sandbox.ip(srv, 'link', 'set', 'dev', 'br0', 'up');
-			await lab.#startServers(clientDir, serverEnv);
+			await lab.#startServers(clientDir);
 
 			return lab;
 		} catch (error) {
@@ -140,59 +111,57 @@ export class Lab {
 		}
 	}
 
-	async #startServers(clientDir: string, serverEnv: Record<string, string>): Promise<void> {
+	async #startServers(clientDir: string): Promise<void> {
+		// Children get a clean environment: no settings of the developer's shell.
+		const env: NodeJS.ProcessEnv = {
+			PATH: process.env.PATH,
+			HOME: process.env.HOME,
+			...(process.env.MEDIASOUP_WORKER_BIN ? { MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN } : {}),
+			...(process.env.VCALL_NETWORK_DEBUG ? { DEBUG: process.env.VCALL_NETWORK_DEBUG } : {})
+		};
 		const staticChild = this.sandbox.spawn(this.srv, process.execPath, [
 			fileURLToPath(new URL('./static-server.js', import.meta.url)),
 			clientDir,
 			SERVER_IP,
 			String(STATIC_PORT)
-		], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+		], { env });
+		const staticOutput = new OutputTail(staticChild);
 
-		this.#static = new OutputTail('static', staticChild);
+		this.#static = staticOutput;
 
-		// Children get a clean environment: no settings of the developer's shell, and
-		// no NODE_CHANNEL_FD of a test runner's IPC channel (a child Node that
-		// inherits it but not the fd takes some other fd for that channel).
-		const env: NodeJS.ProcessEnv = {
-			PATH: process.env.PATH,
-			HOME: process.env.HOME,
-			NODE_ENV: 'test',
-			ENV_FILE: '/dev/null',
-			HOST: SERVER_IP,
-			PORT: String(SERVER_PORT),
-			FRONTEND_URL: this.origin,
-			MEDIASOUP_LISTEN_IP: '0.0.0.0',
-			MEDIASOUP_ANNOUNCED_IP: SERVER_IP,
-			MEDIASOUP_MIN_PORT: String(RTC_MIN_PORT),
-			MEDIASOUP_MAX_PORT: String(RTC_MAX_PORT),
-			MEDIASOUP_NUM_WORKERS: '1',
-			...(process.env.MEDIASOUP_WORKER_BIN ? { MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN } : {}),
-			...(process.env.VCALL_NETWORK_DEBUG ? { DEBUG: process.env.VCALL_NETWORK_DEBUG } : {}),
-			...serverEnv
-		};
-		const serverChild = this.sandbox.spawn(this.srv, process.execPath, [path.join(ROOT, 'dist/server/main.js')], { cwd: ROOT, env });
+		const staticReady = waitFor(
+			() => {
+				if (staticChild.exitCode !== null || staticChild.signalCode !== null) throw new Error(`static server exited (${staticChild.exitCode ?? staticChild.signalCode})`);
 
-		this.#serverChild = serverChild;
-		this.#server = new OutputTail('server', serverChild);
-
-		const ready = (tail: OutputTail, child: ChildProcess, pattern: RegExp, what: string) =>
-			waitFor(
-				() => {
-					if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}):\n${tail.tail()}`);
-
-					return tail.lines.find((line) => pattern.test(line));
+				return staticOutput.lines.some((line) => line.startsWith('static listening'));
+			},
+			{ timeout: 30_000, interval: 100, what: 'the static server to listen' }
+		).catch((error: unknown) => {
+			throw new Error(`${error instanceof Error ? error.message : String(error)}\n${staticOutput.tail(30, 'static')}`);
+		});
+		const [, server] = await Promise.all([
+			staticReady,
+			ServerProcess.start({
+				overrides: {
+					host: SERVER_IP,
+					port: SERVER_PORT,
+					frontendUrl: this.origin,
+					listenIp: '0.0.0.0',
+					announcedIp: SERVER_IP,
+					rtcMinPort: RTC_MIN_PORT,
+					rtcMaxPort: RTC_MAX_PORT
 				},
-				{ timeout: 30_000, interval: 100, what: `${what} to listen` }
-			).catch((error: unknown) => {
-				throw new Error(`${error instanceof Error ? error.message : String(error)}\n${tail.tail()}`);
-			});
-
-		const [, listening] = await Promise.all([
-			ready(this.#static, staticChild, /^static listening/, 'static server'),
-			ready(this.#server, serverChild, /listening on .* http\/ws :\d+/, 'vcall server')
+				env,
+				spawn: (command, args, options) => this.sandbox.spawn(this.srv, command, args, options)
+			})
 		]);
 
-		this.listening = listening.replace(/^.*?listening on/, 'listening on');
+		this.#server = server;
+	}
+
+	/** Which WebSocket listener the server runs, and why. */
+	get listening(): string {
+		return this.#server ? `${this.#server.url}: ${this.#server.listener} listener (${this.#server.listenerReason})` : 'not started';
 	}
 
 	/** Adds home network N (1..200): router rN with NAT, client cN behind it. */
@@ -291,16 +260,17 @@ export class Lab {
 	}
 
 	get serverAlive(): boolean {
-		return !!this.#serverChild && this.#serverChild.exitCode === null && this.#serverChild.signalCode === null;
+		return this.#server?.alive ?? false;
 	}
 
 	/** The last lines the servers printed (for failure reports). */
 	output(n = 30): string {
-		return [this.#server?.tail(n), this.#static?.tail(5)].filter(Boolean).join('\n');
+		return [this.#server?.output(n).replace(/^/gm, '[server] '), this.#static?.tail(5, 'static')].filter(Boolean).join('\n');
 	}
 
 	async destroy(): Promise<void> {
 		await Promise.all(this.#closables.splice(0).map((c) => c.close().catch(() => undefined)));
+		await this.#server?.stop();
 		await this.sandbox.destroy();
 		await rm(this.#tmp, { recursive: true, force: true });
 	}

@@ -1,45 +1,60 @@
-// Reads CPU time, resident memory, open file descriptors and child processes
-// from /proc (Linux only), and describes the machine for the results.
+// The one reader of /proc for tests and benchmarks (Linux only): CPU time,
+// resident memory and open file descriptors of processes, their children,
+// how busy the whole machine is, and a description of the machine. Clock
+// ticks and page size come from the system (getconf), read once.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 
-let clockTicks: number | undefined;
+function getconf(name: string): number {
+	const value = Number(execFileSync('getconf', [name], { encoding: 'utf8' }).trim());
 
-/** Clock ticks per second of /proc/<pid>/stat times (getconf CLK_TCK, almost always 100). */
+	if (!Number.isInteger(value) || value <= 0) throw new Error(`getconf ${name} gave ${value}`);
+
+	return value;
+}
+
+let clockTicks: number | undefined;
+let pageBytes: number | undefined;
+
+/** Clock ticks per second of the times in /proc (getconf CLK_TCK). */
 export function clkTck(): number {
-	if (clockTicks === undefined) {
-		try {
-			clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-		} catch {
-			clockTicks = 100;
-		}
-	}
+	clockTicks ??= getconf('CLK_TCK');
 
 	return clockTicks;
 }
 
-/** utime + stime of one process (all its threads), in seconds; 0 when it is gone. */
-export function cpuSeconds(pid: number): number {
-	try {
-		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-		// Fields after "(comm)": state is field 3, utime 14, stime 15.
-		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+/** Bytes per memory page, the unit of /proc/<pid>/statm (getconf PAGESIZE). */
+export function pageSize(): number {
+	pageBytes ??= getconf('PAGESIZE');
 
+	return pageBytes;
+}
+
+/** The fields of /proc/<pid>/stat after "(comm)" (comm may hold spaces): [0] is field 3, state. */
+function statFields(pid: number): string[] {
+	const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+
+	return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime + stime of one process (all its threads), in seconds; undefined when it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+	try {
+		const fields = statFields(pid);
+
+		// utime is field 14, stime 15.
 		return (Number(fields[11]) + Number(fields[12])) / clkTck();
 	} catch {
-		return 0;
+		return undefined;
 	}
 }
 
-/** VmRSS of one process in bytes; 0 when it is gone. */
+/** Resident memory of one process in bytes; 0 when it is gone. */
 export function rssBytes(pid: number): number {
 	try {
-		const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-		const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-
-		return match ? Number(match[1]) * 1024 : 0;
+		return Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * pageSize();
 	} catch {
 		return 0;
 	}
@@ -75,12 +90,89 @@ export function childPids(pid: number): number[] {
 	return [...new Set(pids)];
 }
 
+/** Every live descendant of `root` (children, grandchildren...). */
+export function descendants(root: number): number[] {
+	const found: number[] = [];
+	const queue = [root];
+
+	while (queue.length) {
+		for (const child of childPids(queue.shift() as number)) {
+			found.push(child);
+			queue.push(child);
+		}
+	}
+
+	return found;
+}
+
 export function processName(pid: number): string {
 	try {
 		return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
 	} catch {
 		return '';
 	}
+}
+
+/**
+ * CPU seconds of the whole machine (all cores) from /proc/stat: busy =
+ * user + nice + system + irq + softirq + steal (guest time is already in
+ * user and nice), total = busy + idle + iowait.
+ */
+export function machineCpu(): { busy: number; total: number } {
+	const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+	const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+	const busy = (user + nice + system + irq + softirq + steal) / clkTck();
+
+	return { busy, total: busy + (idle + iowait) / clkTck() };
+}
+
+/** Busy share of the whole machine (all cores) between start and stop(), in percent. */
+export function startMachineMeter(): { stop(): number } {
+	const before = machineCpu();
+
+	return {
+		stop() {
+			const after = machineCpu();
+
+			return after.total > before.total ? (100 * (after.busy - before.busy)) / (after.total - before.total) : 0;
+		}
+	};
+}
+
+/** One line on how busy the machine was while a window was measured (figures taken on a busy machine say less). */
+export function machineNote(busyPct: number, loadAverage = os.loadavg()[0] ?? 0): string {
+	return `machine ${busyPct.toFixed(0)} % busy during the window (${os.availableParallelism()} CPUs, load average ${loadAverage.toFixed(2)})`;
+}
+
+/**
+ * CPU of each named process between start and stop(), in percent of one
+ * core; a process that exits meanwhile counts 0.
+ */
+export function startCpuMeter(pids: Record<string, number>): { stop(): Record<string, number> } {
+	const started = process.hrtime.bigint();
+	const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+
+	return {
+		stop() {
+			const wall = Number(process.hrtime.bigint() - started) / 1e9;
+
+			return Object.fromEntries(
+				Object.entries(pids).map(([name, pid]) => {
+					const start = before[name];
+					const end = cpuSeconds(pid);
+
+					return [name, start !== undefined && end !== undefined ? (100 * (end - start)) / wall : 0];
+				})
+			);
+		}
+	};
+}
+
+/** Total CPU (percent of one core) of a set of processes between start and stop(); processes that exit meanwhile count 0. */
+export function startGroupCpuMeter(pids: number[]): { stop(): number } {
+	const meter = startCpuMeter(Object.fromEntries(pids.map((pid) => [String(pid), pid])));
+
+	return { stop: () => Object.values(meter.stop()).reduce((a, b) => a + b, 0) };
 }
 
 /** One reading of the server: its Node process and its mediasoup-worker children. */
@@ -102,27 +194,28 @@ export interface ServerSample {
 export function sampleServer(pid: number): ServerSample {
 	const workerPids = childPids(pid).filter((child) => processName(child).startsWith('mediasoup-work'));
 	const workerCpu = new Map<number, number>();
-	let workersCpu = 0;
 	let workersRss = 0;
 	let workersFds = 0;
 
 	for (const worker of workerPids) {
-		workerCpu.set(worker, cpuSeconds(worker));
-		workersCpu += workerCpu.get(worker)!;
+		const cpu = cpuSeconds(worker);
+
+		if (cpu === undefined) continue;
+		workerCpu.set(worker, cpu);
 		workersRss += rssBytes(worker);
 		workersFds += fdCount(worker);
 	}
 
 	return {
 		at: Date.now(),
-		nodeCpu: cpuSeconds(pid),
-		workersCpu,
+		nodeCpu: cpuSeconds(pid) ?? 0,
+		workersCpu: [...workerCpu.values()].reduce((a, b) => a + b, 0),
 		nodeRss: rssBytes(pid),
 		workersRss,
 		nodeFds: fdCount(pid),
 		workersFds,
 		workerCpu,
-		machineBusy: machineBusySeconds()
+		machineBusy: machineCpu().busy
 	};
 }
 
@@ -142,23 +235,6 @@ export function cpuBetween(a: ServerSample, b: ServerSample): { node: number; wo
 	}
 
 	return { node, workers, total: node + workers, machine: b.machineBusy - a.machineBusy };
-}
-
-/**
- * Busy CPU seconds of the whole machine (all cores) from /proc/stat: with the
- * server's and the generator's own CPU it tells how much other processes
- * (builds, other test runs) took during a measurement.
- */
-export function machineBusySeconds(): number {
-	try {
-		const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-		// cpu user nice system idle iowait irq softirq steal ...
-		const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-
-		return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clkTck();
-	} catch {
-		return 0;
-	}
 }
 
 /** CPU seconds of this process (the load generator), user + system. */
