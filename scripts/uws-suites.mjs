@@ -3,7 +3,7 @@
 // provides a mediasoup-worker built for this root, runs each suite with ava,
 // then prints one line per suite saying which listener its tests ran on, and
 // UwsListener.ts's line coverage, which must reach MIN_UWS_LINES.
-// Arguments: suite files (default: SUITES).
+// Arguments: suite files (default: SUITES, and only then is the minimum enforced).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -53,8 +53,11 @@ for (const r of results) {
 	if (r.exitCode !== 0 || r.failed > 0 || r.passed === 0 || r.byListener.node) ok = false;
 }
 
-console.log(`UwsListener.ts line coverage: ${uwsLines} % (at least ${MIN_UWS_LINES} % required)`);
-if (uwsLines < MIN_UWS_LINES) ok = false;
+// The minimum holds for the whole set; a run of chosen suites only prints the figure.
+const gated = process.argv.length <= 2;
+
+console.log(`UwsListener.ts line coverage: ${uwsLines} %${gated ? ` (at least ${MIN_UWS_LINES} % required)` : ''}`);
+if (gated && uwsLines < MIN_UWS_LINES) ok = false;
 
 process.exit(ok ? 0 : 1);
 
