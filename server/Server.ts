@@ -4,6 +4,7 @@
 
 import debugFactory from 'debug';
 import { JoinTokens } from '../lib/auth/JoinTokens.js';
+import { Cluster, type ClusterView } from '../lib/cluster/Cluster.js';
 import { resolveAnnounced } from '../lib/config/announced.js';
 import type { Config } from '../lib/config/options.js';
 import { createHttpHandler, createUpgradeCheck, type HealthState } from '../lib/http/endpoints.js';
@@ -37,6 +38,8 @@ export class Server {
 	readonly #connections = new ConnectionCounter();
 	#state: 'starting' | 'running' | 'draining' | 'shutting-down' | 'closed' = 'starting';
 	#drainTimer: NodeJS.Timeout | undefined;
+	/** Cluster mode (REDIS_URL) only. */
+	#cluster: Cluster | undefined;
 
 	static async start(input: Config): Promise<Server> {
 		const { config, warning } = resolveAnnounced(input);
@@ -87,7 +90,9 @@ export class Server {
 
 	health(): HealthState {
 		const workers = this.workers.workers.length;
-		const status = this.shuttingDown ? 'shutting-down' : this.#state === 'draining' ? 'draining' : workers === 0 ? 'degraded' : 'healthy';
+		const cluster = this.#cluster?.health();
+		const degraded = workers === 0 || (cluster !== undefined && cluster.redis !== 'ready');
+		const status = this.shuttingDown ? 'shutting-down' : this.#state === 'draining' ? 'draining' : degraded ? 'degraded' : 'healthy';
 
 		return {
 			status,
@@ -97,8 +102,14 @@ export class Server {
 			workers,
 			auth: this.config.authMode,
 			listener: { kind: this.#listener?.kind ?? 'none', reason: this.#listenerReason },
-			media: this.rooms.mediaCounts()
+			media: this.rooms.mediaCounts(),
+			...(cluster ? { cluster } : {})
 		};
+	}
+
+	/** Cluster mode: every live node's load and state, for the ops listener; undefined for a node alone. */
+	clusterView(): ClusterView | undefined {
+		return this.#cluster?.view();
 	}
 
 	/**
@@ -110,6 +121,7 @@ export class Server {
 		if (this.#state !== 'running') return this.#closedPromise;
 		this.#state = 'draining';
 		this.rooms.stopAcceptingRooms();
+		this.#cluster?.drain();
 		log.info(`draining: ${this.rooms.roomCount} rooms in progress, new rooms refused, at most ${this.config.drainTimeout}s`);
 
 		const finish = (reason: string) => void this.shutdown(reason);
@@ -150,6 +162,7 @@ export class Server {
 		this.#state = 'closed';
 		clearTimeout(this.#drainTimer);
 		this.rooms.closeAll('shutdown');
+		await this.#cluster?.close();
 		this.workers.close();
 		await this.#listener?.close();
 		this.#resolveClosed();
@@ -177,6 +190,7 @@ export class Server {
 		const address = await listener.listen();
 
 		this.#address = address;
+		if (config.redisUrl) this.#cluster = new Cluster({ config, rooms: this.rooms, workers: this.workers, port: address.port, relayed: this.#metrics.relayed });
 		this.#state = 'running';
 
 		const tls = address.httpsPort !== undefined ? `, https/wss :${address.httpsPort}` : '';
@@ -192,13 +206,15 @@ export class Server {
 		this.#connections.add(address);
 		new ProtooConnection(ws, limits, (channel) => {
 			const session = this.rooms.open(channel, ws.client);
+			const route = this.#cluster?.route(session);
 
 			return {
-				request: (request) => this.rooms.handle(session, request),
+				request: (request) => (route ? route.handle(request) : this.rooms.handle(session, request)),
 				activity: () => this.rooms.touch(session),
 				answered: this.#metrics.observe,
 				closed: () => {
 					this.#connections.remove(address);
+					if (route) this.#cluster?.unroute(route);
 					this.rooms.closed(session);
 				}
 			};

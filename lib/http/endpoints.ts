@@ -2,6 +2,7 @@
 // WebSocket upgrades. Pure functions of the server's state, whichever
 // listener delivered the request.
 
+import type { ClusterHealth } from '../cluster/Cluster.js';
 import type { Config } from '../config/options.js';
 import { secretsEqual } from '../secrets.js';
 import type { HttpRequest, HttpResponse, UpgradeDecision, UpgradeRequest } from '../listener/types.js';
@@ -17,6 +18,8 @@ export interface HealthState {
 	auth: 'none' | 'jwt';
 	listener: { kind: string; reason: string };
 	media: MediaCounts;
+	/** Cluster mode only. */
+	cluster?: ClusterHealth;
 }
 
 /** A route answers the requests it knows and returns undefined for the rest. */
