@@ -61,7 +61,7 @@ export interface Inspection {
 	activeHandles: number;
 }
 
-export type Command = 'inspect' | 'gc' | 'lag' | 'stop';
+export type Command = 'inspect' | 'gc' | 'lag' | 'stop' | 'drain' | 'cluster';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ServerChildOptions;
 const config = testConfig({ ...options.overrides, ...(options.listener ? { listener: options.listener } : {}) });
@@ -69,6 +69,8 @@ const config = testConfig({ ...options.overrides, ...(options.listener ? { liste
 let rooms: Rooms;
 let workers: WorkerPool;
 let stop: () => Promise<void>;
+/** vcall only: the drain of a deploy (the process exits when its calls end), and the cluster view. */
+let vcall: Server | undefined;
 let port: number;
 let listener: { kind: string; reason: string };
 
@@ -80,6 +82,7 @@ if (options.stack === 'protoo') {
 } else {
 	const server = await Server.start(config);
 
+	vcall = server;
 	({ rooms, workers } = server);
 	port = server.address.port;
 	listener = server.health().listener;
@@ -157,6 +160,13 @@ process.on('message', (message: { id: number; cmd: Command }) => {
 		}
 		case 'lag':
 			reply(takeLag());
+			break;
+		case 'drain':
+			if (vcall) void vcall.drain().then(() => process.exit(0));
+			reply({ draining: Boolean(vcall) });
+			break;
+		case 'cluster':
+			reply(vcall?.clusterView() ?? null);
 			break;
 		case 'stop':
 			reply({ stopping: true });
