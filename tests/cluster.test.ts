@@ -6,6 +6,8 @@
 // going and placement back within seconds, a hung node answers 503.
 
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import { mintJoinToken } from '../lib/auth/JoinTokens.js';
+import { ALL_GRANTS } from '../lib/auth/grants.js';
 import { errorCodeOf, TestPeer } from './helpers/client.js';
 import { TestCluster, type ClusterNode } from './helpers/cluster.js';
 import { redisMissing } from './helpers/redis.js';
@@ -208,6 +210,44 @@ serial('bad input relayed to another node gets the same documented answers as lo
 	await waitFor(async () => JSON.stringify((await host.process.inspect()).media) === JSON.stringify(before), { what: 'the host to hold what it held before' });
 	t.is((await creator.roomRequest('getRoomInfo')).peerCount, 1);
 	for (const node of cluster.nodes) t.is((await cluster.health(node)).status, 'healthy');
+});
+
+serial('join tokens: rooms opened by joinRoom follow placement, and two nodes opening one room at once agree on its host', async (t) => {
+	t.timeout(60_000);
+
+	const secret = 'cluster-test-secret-of-at-least-32-bytes';
+	const cluster = await TestCluster.start(3, { authMode: 'jwt', authSecret: secret, roomIdleTimeout: 0.5, maxConnectionsPerIp: 200 });
+
+	t.teardown(() => cluster.close());
+
+	const token = (identity: string, room: string) => mintJoinToken(secret, { identity, room, ttlSeconds: 600, grants: ALL_GRANTS });
+	const [n1, n2, n3] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
+	const hosts: string[] = [];
+
+	for (const room of ['lesson-1', 'lesson-2', 'lesson-3']) {
+		const teacher = await connect(t, n1);
+
+		t.is((await teacher.request('joinRoom', { roomId: room, metadata: {}, token: await token('teacher', room) })).roomId, room);
+		hosts.push((await cluster.hostOf(room))!);
+	}
+	t.deepEqual(hosts.toSorted(), ['n1', 'n2', 'n3'], 'one room on each node');
+
+	// Two nodes open the same new room at once: the directory claim decides, both peers end up in one room.
+	const [x, y] = await Promise.all([connect(t, n2), connect(t, n3)]);
+	const [joinedX, joinedY] = await Promise.all([
+		x.request('joinRoom', { roomId: 'standup', metadata: {}, token: await token('x', 'standup') }),
+		y.request('joinRoom', { roomId: 'standup', metadata: {}, token: await token('y', 'standup') })
+	]);
+
+	t.is(joinedX.roomId, 'standup');
+	t.is(joinedY.roomId, 'standup');
+	x.roomId = 'standup';
+	t.is((await x.roomRequest('getRoomInfo')).peerCount, 2);
+
+	// createRoom for a room another node hosts: the same 409 as on one node.
+	const z = await connect(t, n1);
+
+	t.is(await errorCodeOf(z.request('createRoom', { metadata: {}, token: await token('z', 'standup') })), 409);
 });
 
 serial('rejoinRoom through another node takes over the peer on the host', async (t) => {
