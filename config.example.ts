@@ -109,6 +109,8 @@ const example = {
 	clusterHeartbeat: 2,
 	// CLUSTER_NODE_TTL: seconds an unrefreshed registry entry lives; then the node is dead.
 	clusterNodeTtl: 6,
+	// CLUSTER_HOSTS_ROOMS: false makes an edge node that relays but gets no rooms placed on it.
+	clusterHostsRooms: true,
 	// RELAY_TIMEOUT: seconds a relayed request may take (503 beyond).
 	relayTimeout: 5
 } satisfies Record<keyof Config, unknown>;

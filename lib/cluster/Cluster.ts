@@ -170,7 +170,8 @@ export class Cluster implements RouteContext {
 	}
 
 	#load(): NodeLoad {
-		return { rooms: this.rooms.roomCount, peers: this.rooms.peerCount, cpu: this.#cpu.percent, draining: this.#draining };
+		// An edge node (CLUSTER_HOSTS_ROOMS=false) is out of placement like a draining one.
+		return { rooms: this.rooms.roomCount, peers: this.rooms.peerCount, cpu: this.#cpu.percent, draining: this.#draining || !this.#config.clusterHostsRooms };
 	}
 
 	async #publish(): Promise<void> {

@@ -15,6 +15,7 @@ export interface NodeLoad {
 	peers: number;
 	/** Worker CPU over the last heartbeat, in percent of one core (summed over workers). */
 	cpu: number;
+	/** Out of placement: draining, or an edge node (CLUSTER_HOSTS_ROOMS=false). */
 	draining: boolean;
 }
 
