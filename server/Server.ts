@@ -9,7 +9,7 @@ import { resolveAnnounced } from '../lib/config/announced.js';
 import type { Config } from '../lib/config/options.js';
 import { createHttpHandler, createUpgradeCheck, type HealthState } from '../lib/http/endpoints.js';
 import { createListener } from '../lib/listener/index.js';
-import type { Listener, ListenerKind, WsConnection } from '../lib/listener/types.js';
+import { CloseCode, type Listener, type ListenerKind, type WsConnection } from '../lib/listener/types.js';
 import { ConnectionCounter } from '../lib/limits/ConnectionCounter.js';
 import { log } from '../lib/log.js';
 import { Metrics } from '../lib/http/metrics.js';
@@ -152,6 +152,7 @@ export class Server {
 		this.#state = 'shutting-down';
 		log.info(`shutting down: ${reason}`);
 		this.#listener?.stopAccepting();
+		this.#cluster?.handOff();
 		this.rooms.closeAll(reason);
 		await this.close();
 	}
@@ -206,7 +207,7 @@ export class Server {
 		this.#connections.add(address);
 		new ProtooConnection(ws, limits, (channel) => {
 			const session = this.rooms.open(channel, ws.client);
-			const route = this.#cluster?.route(session);
+			const route = this.#cluster?.route(session, (reason) => ws.close(CloseCode.RESTART, reason));
 
 			return {
 				request: (request) => (route ? route.handle(request) : this.rooms.handle(session, request)),

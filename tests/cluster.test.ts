@@ -10,6 +10,7 @@ import { mintJoinToken } from '../lib/auth/JoinTokens.js';
 import { ALL_GRANTS } from '../lib/auth/grants.js';
 import { errorCodeOf, TestPeer } from './helpers/client.js';
 import { TestCluster, type ClusterNode } from './helpers/cluster.js';
+import { RawClient } from './helpers/raw.js';
 import { redisMissing } from './helpers/redis.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -297,7 +298,7 @@ serial('a hung hosting node: relayed requests get 503 after RELAY_TIMEOUT, never
 	t.is(bob.count('roomClosed'), 0);
 });
 
-serial('a draining node gets no new rooms; its call goes on and it exits when the call ends', async (t) => {
+serial('a draining node gets no new rooms; its call goes on, it exits when the call ends, and its relayed clients are told to reconnect', async (t) => {
 	t.timeout(60_000);
 
 	const { cluster } = t.context;
@@ -327,9 +328,30 @@ serial('a draining node gets no new rooms; its call goes on and it exits when th
 		t.not(await cluster.hostOf(peer.roomId), drained.id, 'no new room on the draining node');
 	}
 	t.is((await caller.roomRequest('getRoomInfo')).peerCount, 1, 'the call on the draining node goes on');
+
+	// A client connected through the draining node to a room elsewhere.
+	const elsewhere = await connect(t, n1);
+
+	await elsewhere.create();
+
+	const through = await RawClient.open(drained.process.url);
+
+	t.teardown(() => through.ws.terminate());
+
+	const joined = (await through.request('joinRoom', { roomId: elsewhere.roomId, metadata: {} })).data as { peerId: string; reconnectToken: string };
+
 	await caller.roomRequest('leaveRoom');
 	await drained.process.exited;
 	t.false(drained.process.alive);
+
+	// Closed with a code protoo-client reconnects after (not 4000); its peer waits in the grace and rejoins through another node.
+	t.is((await through.closed).code, 1012);
+	t.is((await elsewhere.roomRequest('getRoomInfo')).peerCount, 2);
+
+	const back = await connect(t, cluster.node('n2'));
+
+	t.is((await back.request('rejoinRoom', { roomId: elsewhere.roomId, peerId: joined.peerId, reconnectToken: joined.reconnectToken })).peerId, joined.peerId);
+	t.is(elsewhere.count('peerLeft'), 0, 'nobody saw the peer leave');
 });
 
 serial('Redis restarted mid-call: the call goes on, and new rooms work again within seconds', async (t) => {

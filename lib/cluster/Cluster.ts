@@ -8,6 +8,7 @@ import os from 'node:os';
 import debugFactory from 'debug';
 import type { Config } from '../config/options.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
+import { log } from '../log.js';
 import type { Rooms, Session } from '../rooms/Rooms.js';
 import { HostedSessions } from './HostedSessions.js';
 import { keys } from './keys.js';
@@ -107,9 +108,9 @@ export class Cluster implements RouteContext {
 		this.#timer = setInterval(() => void this.#heartbeat(), config.clusterHeartbeat * 1000);
 	}
 
-	/** The gateway of a new client connection. */
-	route(session: Session): Route {
-		const route = new Route(this, session);
+	/** The gateway of a new client connection; `handOff` ends it with a code the client reconnects after. */
+	route(session: Session, handOff: (reason: string) => void): Route {
+		const route = new Route(this, session, handOff);
 
 		this.#routes.add(route);
 
@@ -132,6 +133,14 @@ export class Cluster implements RouteContext {
 		if (request.method === 'joinRoom' && this.#config.authMode === 'jwt') return this.#placement();
 
 		return this.nodeId;
+	}
+
+	/** Shutdown: connections relayed to rooms elsewhere reconnect (to other nodes) instead of ending. */
+	handOff(): void {
+		let count = 0;
+
+		for (const route of this.#routes) if (route.handOff()) count++;
+		if (count > 0) log.info(`cluster: ${count} connections to rooms on other nodes told to reconnect`);
 	}
 
 	/** Out of placement at once (the node drains). */

@@ -30,15 +30,18 @@ export class Route implements RelaySink {
 	readonly #context: RouteContext;
 	readonly #session: Session;
 	readonly #connection: string;
+	readonly #handOff: (reason: string) => void;
 	/** The node hosting the session's room; undefined: this node. */
 	#node: string | undefined;
 	/** Joined on #node (as far as the answers and notifications relayed so far tell). */
 	#joinedRoom: string | undefined;
 	#joining = false;
 
-	constructor(context: RouteContext, session: Session) {
+	/** `handOff` ends the client connection so that the client reconnects (not a final close). */
+	constructor(context: RouteContext, session: Session, handOff: (reason: string) => void) {
 		this.#context = context;
 		this.#session = session;
+		this.#handOff = handOff;
 		this.#connection = context.relay.attach(this);
 	}
 
@@ -62,6 +65,18 @@ export class Route implements RelaySink {
 	closed(): void {
 		this.#context.relay.detach(this.#connection);
 		if (this.#node !== undefined) this.#context.relay.closed(this.#node, this.#connection);
+	}
+
+	/**
+	 * This node stops: a client whose room is on another node reconnects
+	 * (through the load balancer, elsewhere) and rejoins; its peer waits on
+	 * the host in the reconnect grace and its media never stopped.
+	 */
+	handOff(): boolean {
+		if (this.#node === undefined) return false;
+		this.#handOff('this node is restarting: reconnect');
+
+		return true;
 	}
 
 	/** The hosting node died: its room is gone, as if it had closed. */
