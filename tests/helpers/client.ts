@@ -215,3 +215,22 @@ export async function errorCodeOf(promise: Promise<unknown>): Promise<number> {
 
 	throw new Error('request succeeded, an error was expected');
 }
+
+/**
+ * Alice creates a room and bob joins it; both close when the test ends. With
+ * `media`, both then have their send and receive transports.
+ */
+export async function aliceAndBob(
+	t: { teardown: (fn: () => void) => void },
+	url: string,
+	{ media = false, aliceRetries = 0, named = false } = {}
+): Promise<{ alice: TestPeer; bob: TestPeer }> {
+	const [alice, bob] = await Promise.all([TestPeer.connect(url, { retries: aliceRetries }), TestPeer.connect(url)]);
+
+	t.teardown(() => [alice, bob].forEach((p) => p.close()));
+	await alice.create(named ? { displayName: 'alice' } : {});
+	await bob.join(alice.roomId, named ? { displayName: 'bob' } : {});
+	if (media) await Promise.all([alice.setupMedia(), bob.setupMedia()]);
+
+	return { alice, bob };
+}
