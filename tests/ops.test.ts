@@ -155,7 +155,7 @@ test('wait-ready.mjs returns once the real server answers /health, and fails aft
 	const waiting = runWaitReady(t, ['--timeout', '60'], env);
 	// Started after the waiter, so it first sees connection refused.
 	const server = spawn(process.execPath, [path.join(repo, 'dist', 'server', 'main.js')], {
-		env: { ...process.env, ...env, NODE_ENV: 'test', MEDIASOUP_LISTEN_IP: '127.0.0.1', MEDIASOUP_NUM_WORKERS: '1', MEDIASOUP_MIN_PORT: '39400', MEDIASOUP_MAX_PORT: '39409', ENV_FILE: '/dev/null' },
+		env: { ...process.env, ...env, NODE_ENV: 'test', OPS_PORT: '0', MEDIASOUP_LISTEN_IP: '127.0.0.1', MEDIASOUP_NUM_WORKERS: '1', MEDIASOUP_MIN_PORT: '39400', MEDIASOUP_MAX_PORT: '39409', ENV_FILE: '/dev/null' },
 		stdio: ['ignore', 'ignore', 'pipe']
 	});
 	let serverErr = '';
