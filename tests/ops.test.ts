@@ -323,6 +323,8 @@ test.serial('deploy.sh --root installs app, user, env, unit and sysctl into the 
 	t.regex(out, /ufw allow 3000\/tcp/);
 	t.regex(out, /ufw allow 40000:49999\/udp/);
 	t.regex(out, /ufw allow 40000:49999\/tcp/);
+	t.regex(out, /Ops listener \(\/metrics, POST \/admin\/drain\) on 127\.0\.0\.1:3090: open it to NOBODY/);
+	t.notRegex(out, /allow 3090/, 'the firewall never opens the ops port');
 	t.notRegex(out, /3443/);
 	t.notRegex(out, /3478/);
 	t.regex(out, /done: \d+ change/);
