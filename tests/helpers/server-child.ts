@@ -31,6 +31,8 @@ export interface ReadyMessage {
 	type: 'ready';
 	url: string;
 	httpUrl: string;
+	/** The ops listener (the protoo stack has none: its one HTTP port). */
+	opsUrl: string;
 	pid: number;
 	workerPids: number[];
 	listener: string;
@@ -70,6 +72,7 @@ let rooms: Rooms;
 let workers: WorkerPool;
 let stop: () => Promise<void>;
 let port: number;
+let opsPort: number | undefined;
 let listener: { kind: string; reason: string };
 
 if (options.stack === 'protoo') {
@@ -81,7 +84,7 @@ if (options.stack === 'protoo') {
 	const server = await Server.start(config);
 
 	({ rooms, workers } = server);
-	port = server.address.port;
+	({ port, opsPort } = server.address);
 	listener = server.health().listener;
 	stop = () => server.shutdown('test over');
 }
@@ -173,6 +176,7 @@ const ready: ReadyMessage = {
 	type: 'ready',
 	url: `ws://${config.host}:${port}/`,
 	httpUrl: `http://${config.host}:${port}`,
+	opsUrl: `http://${config.host}:${opsPort ?? port}`,
 	pid: process.pid,
 	workerPids: workers.workers.map((w) => w.worker.pid),
 	listener: listener.kind,

@@ -40,6 +40,8 @@ export interface ServerProcessOptions {
 export class ServerProcess {
 	readonly url: string;
 	readonly httpUrl: string;
+	/** /metrics, /health with internals. */
+	readonly opsUrl: string;
 	readonly pid: number;
 	readonly workerPids: number[];
 	/** The listener kind ('uws', 'node', 'protoo-server') and why it was picked. */
@@ -99,6 +101,7 @@ export class ServerProcess {
 		this.#exited = exited;
 		this.url = ready.url;
 		this.httpUrl = ready.httpUrl;
+		this.opsUrl = ready.opsUrl;
 		this.pid = ready.pid;
 		this.workerPids = ready.workerPids;
 		this.listener = ready.listener;
@@ -170,7 +173,7 @@ export class ServerProcess {
 		return sampleServer(this.pid);
 	}
 
-	/** GET a path of the server's HTTP side as JSON (e.g. /health). */
+	/** GET a path of the server's ops listener as JSON (e.g. /health with the media counts). */
 	async getJson<T>(pathname: string): Promise<T> {
 		return JSON.parse(await this.getText(pathname)) as T;
 	}
@@ -178,7 +181,7 @@ export class ServerProcess {
 	/** GET without keep-alive: this process's connection must not linger in the server's open fds. */
 	getText(pathname: string): Promise<string> {
 		return new Promise((resolve, reject) => {
-			const request = http.get(`${this.httpUrl}${pathname}`, { agent: false, timeout: 10_000 }, (response) => {
+			const request = http.get(`${this.opsUrl}${pathname}`, { agent: false, timeout: 10_000 }, (response) => {
 				let body = '';
 
 				response.setEncoding('utf8');
