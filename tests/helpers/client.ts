@@ -178,9 +178,34 @@ export class TestPeer {
 		return producer;
 	}
 
-	/** consume + client-side consumer + resumeConsumer, as a real client does. */
+	/**
+	 * The short consume flow (what the browser client does): rtpCapabilities
+	 * on the first consume only, and resumeConsumer only for consumers the
+	 * server made paused (video). Off: the original flow, capabilities on
+	 * every consume and a resume for each consumer, as older clients do.
+	 */
+	shortFlow = false;
+	#capabilitiesSent = false;
+
+	/** consume + client-side consumer + resumeConsumer where needed, as a real client does. */
 	async consume(producerId: string): Promise<mc.Consumer> {
-		const data = await this.roomRequest('consume', { producerId, rtpCapabilities: this.device.rtpCapabilities });
+		return this.#consumed(await this.roomRequest('consume', { producerId, ...this.#capabilities() }));
+	}
+
+	/** consumeMany + a client-side consumer for each producer it consumed; `failed` as the server answered. */
+	async consumeMany(producerIds: string[]): Promise<{ consumers: mc.Consumer[]; failed: Responses['consumeMany']['failed'] }> {
+		const answer = await this.roomRequest('consumeMany', { producerIds, ...this.#capabilities() });
+
+		return { consumers: await Promise.all(answer.consumers.map((data) => this.#consumed(data))), failed: answer.failed };
+	}
+
+	#capabilities(): { rtpCapabilities?: mc.RtpCapabilities } {
+		return this.shortFlow && this.#capabilitiesSent ? {} : { rtpCapabilities: this.device.rtpCapabilities };
+	}
+
+	async #consumed(data: Responses['consume']): Promise<mc.Consumer> {
+		this.#capabilitiesSent = true;
+
 		const consumer = await this.recvTransport!.consume({
 			id: data.consumerId,
 			producerId: data.producerId,
@@ -189,7 +214,7 @@ export class TestPeer {
 			appData: { peerId: data.peerId, metadata: data.metadata }
 		});
 
-		await this.roomRequest('resumeConsumer', { consumerId: consumer.id });
+		if (data.paused || !this.shortFlow) await this.roomRequest('resumeConsumer', { consumerId: consumer.id });
 		this.consumers.set(consumer.id, consumer);
 
 		return consumer;

@@ -76,6 +76,10 @@ export async function startProtooStack(config: Config): Promise<ProtooStack> {
 			notify: (method, data) => {
 				if (!peer.closed) peer.notify(method, data).catch(() => undefined);
 			},
+			// protoo-server serializes each notification itself.
+			deliver: (outgoing) => {
+				if (!peer.closed) peer.notify(outgoing.method, outgoing.data).catch(() => undefined);
+			},
 			close: () => peer.close()
 		};
 		const session = rooms.open(channel, { address: _info.socket.remoteAddress ?? '', token: undefined });
