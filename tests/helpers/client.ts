@@ -36,6 +36,8 @@ export class TestPeer {
 	recvTransport: mc.Transport | undefined;
 	readonly producers = new Map<string, mc.Producer>();
 	readonly consumers = new Map<string, mc.Consumer>();
+	/** Typed requests sent (each has an answer): with notifications.length, the messages of this peer. */
+	requests = 0;
 	#waiters: { match: (n: Notification) => boolean; resolve: (n: Notification) => void }[] = [];
 
 	static async connect(url: string, options: { retries?: number } = {}): Promise<TestPeer> {
@@ -68,11 +70,15 @@ export class TestPeer {
 	}
 
 	request<M extends RequestMethod>(method: M, ...[data]: {} extends RequestParams<M> ? [RequestParams<M>?] : [RequestParams<M>]): Promise<Responses[M]> {
+		this.requests++;
+
 		return request(this.protoo, method, (data ?? {}) as RequestParams<M>);
 	}
 
 	/** A request in this peer's room. */
 	roomRequest<M extends RoomMethod>(method: M, ...[data]: {} extends RoomParams<M> ? [RoomParams<M>?] : [RoomParams<M>]): Promise<Responses[M]> {
+		this.requests++;
+
 		return request(this.protoo, method, { roomId: this.roomId, ...data } as RequestParams<M>);
 	}
 
