@@ -10,7 +10,7 @@ import { errorCodeOf, TestPeer } from './helpers/client.js';
 import { availableListeners } from './helpers/listeners.js';
 import { startServer } from './helpers/server.js';
 import type { Server } from '../server/Server.js';
-import { MAX_CONSUME_MANY } from '../lib/protocol/methods.js';
+import { MAX_CONSUME_MANY } from '../lib/protocol/limits.js';
 
 const { kinds } = await availableListeners();
 

@@ -9,10 +9,9 @@ import type { types as mc } from 'mediasoup-client';
 import { z } from 'zod';
 import { ROOM_ID } from '../auth/grants.js';
 import { ErrorCode, RequestError } from './errors.js';
+import { MAX_CONSUME_MANY } from './limits.js';
 
 const MAX_METADATA_BYTES = 4096;
-/** Producers one consumeMany may name (a full room's worth and then some). */
-export const MAX_CONSUME_MANY = 64;
 
 /** Room and peer ids: random base64url strings made by the server, or room names of the same alphabet from a join token. */
 const id = z.string().regex(ROOM_ID, 'must be 1-64 characters of A-Z a-z 0-9 _ -');
