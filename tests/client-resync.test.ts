@@ -178,7 +178,8 @@ test.serial('a consume whose answer was lost in the drop: the server closes the 
 	await bob.produce('audio', { source: 'mic' });
 	await waitFor(() => alice.state().consumers.length === 1, { what: 'alice consumes bob\'s microphone', interval: 20 });
 
-	const cut = proxy.blockAfterRequest('consume');
+	// The client asks for its consumers with consumeMany.
+	const cut = proxy.blockAfterRequest('consumeMany');
 	const camera = await bob.produce('video', { source: 'camera' });
 
 	await drop(cut);
