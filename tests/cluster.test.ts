@@ -65,6 +65,16 @@ serial('rooms created through one node spread over the three', async (t) => {
 		t.is(health.peers, 2, `${node.id} counts the peers it hosts`);
 		t.like(health.cluster, { nodeId: node.id, redis: 'ready', nodesAlive: 3 });
 	}
+
+	// The ops listener's cluster view: every node's registry entry with its load (as of n1's last read, a heartbeat at most).
+	const expected = JSON.stringify(cluster.nodes.map((n) => ({ id: n.id, rooms: 2, peers: 2, draining: false })));
+	const seen = async () => {
+		const view = await n1!.process.getJson<{ nodes: { id: string; rooms: number; peers: number; draining: boolean }[] }>('/cluster');
+
+		return JSON.stringify(view.nodes.map(({ id, rooms, peers, draining }) => ({ id, rooms, peers, draining })).toSorted((a, b) => (a.id < b.id ? -1 : 1)));
+	};
+
+	t.is(await waitFor(async () => (await seen()) === expected && expected, { timeout: 10_000, what: 'the cluster view to show every node\'s load' }), expected);
 });
 
 serial('one room, peers through three nodes: notifications cross nodes, consume/pause/resume work, candidates are the host\'s', async (t) => {

@@ -6,6 +6,7 @@
 import debugFactory from 'debug';
 import { describeError, log } from '../log.js';
 import { ErrorCode, RequestError } from '../protocol/errors.js';
+import type { OutgoingNotification } from '../protocol/messages.js';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import { validateRequest, type NotificationMethod, type Notifications } from '../protocol/methods.js';
 import { RoomElsewhereError } from '../rooms/claims.js';
@@ -38,6 +39,10 @@ class RemoteChannel implements PeerChannel {
 	notify<M extends NotificationMethod>(method: M, data: Notifications[M]): void {
 		if (this.#closed) return;
 		void this.#link.publish(this.#channel, { kind: 'notification', connection: this.#connection, method, data });
+	}
+
+	deliver(outgoing: OutgoingNotification): void {
+		this.notify(outgoing.method as NotificationMethod, outgoing.data as Notifications[NotificationMethod]);
 	}
 
 	close(reason: string): void {
