@@ -31,7 +31,8 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
 
 	constructor(url: string, channel: string) {
 		super();
-		this.commands = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy, connectionName: 'vcall' });
+		// Auto-pipelining: what a tick publishes (a room's fan-out, many answers) leaves in one write.
+		this.commands = new Redis(url, { enableOfflineQueue: false, enableAutoPipelining: true, maxRetriesPerRequest: 0, retryStrategy, connectionName: 'vcall' });
 		// The subscription is queued until connected, and renewed on each reconnect.
 		this.#subscriber = new Redis(url, { maxRetriesPerRequest: null, retryStrategy, connectionName: 'vcall-relay' });
 		this.commands.on('ready', () => this.#setState('ready'));

@@ -9,7 +9,7 @@
 // - placement: createRoom rate through three cluster nodes beside one node alone.
 
 import type { ConfigInput } from '../../lib/config/options.js';
-import { cpuBetween, machineNote, startMachineMeter } from '../helpers/proc.js';
+import { cpuBetween, machineNote, startCpuMeter, startMachineMeter } from '../helpers/proc.js';
 import { RedisServer } from '../helpers/redis.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 import { startBenchServer, type StackSpec } from './lib/bench-server.js';
@@ -34,25 +34,31 @@ const UNLIMITED: ConfigInput = {
 	maxPeers: 1_000_000
 };
 
-/** CPU seconds of several server processes (Node + workers) while `task` runs. */
-async function cpuOf<T>(servers: ServerProcess[], task: () => Promise<T>): Promise<{ value: T; cpu: number }> {
+/** CPU seconds of several server processes (Node + workers), and of redis-server, while `task` runs. */
+async function cpuOf<T>(servers: ServerProcess[], redis: RedisServer, task: () => Promise<T>): Promise<{ value: T; cpu: number; redisCpu: number }> {
 	const before = servers.map((s) => s.sample());
+	const redisMeter = startCpuMeter({ redis: redis.pid ?? 0 });
+	const began = performance.now();
 	const value = await task();
+	const redisCpu = ((redisMeter.stop().redis ?? 0) * (performance.now() - began)) / 100_000;
 	const cpu = servers.reduce((sum, s, i) => sum + cpuBetween(before[i]!, s.sample()).total, 0);
 
-	return { value, cpu };
+	return { value, cpu, redisCpu };
 }
 
 interface JoinResult {
 	seventh: Summary;
 	rooms: number;
 	cpuPerRoomMs: number;
+	redisPerRoomMs: number;
 }
 
 interface SignalResult {
 	saturation: LoadResult;
 	paced: LoadResult;
+	/** Both nodes' Node processes and workers. */
 	cpuUsPerRequest: number;
+	redisUsPerRequest: number;
 }
 
 export async function runCluster(ctx: BenchContext): Promise<Section> {
@@ -72,7 +78,7 @@ export async function runCluster(ctx: BenchContext): Promise<Section> {
 
 		return server;
 	};
-	const joins: Record<Mode, { seventh: number[]; cpu: number }> = { direct: { seventh: [], cpu: 0 }, relayed: { seventh: [], cpu: 0 } };
+	const joins: Record<Mode, { seventh: number[]; cpu: number; redisCpu: number }> = { direct: { seventh: [], cpu: 0, redisCpu: 0 }, relayed: { seventh: [], cpu: 0, redisCpu: 0 } };
 	const signal = {} as Record<Mode, SignalResult>;
 	const placement: { label: string; seconds: number; rooms: number }[] = [];
 	const machine = startMachineMeter();
@@ -87,12 +93,13 @@ export async function runCluster(ctx: BenchContext): Promise<Section> {
 		for (let i = 0; i < joinRooms * 2; i++) {
 			const mode: Mode = i % 2 ? 'relayed' : 'direct';
 			const room = new MediaRoom();
-			const { cpu } = await cpuOf(pair, async () => {
+			const { cpu, redisCpu } = await cpuOf(pair, redis, async () => {
 				for (let p = 0; p < PEERS_PER_ROOM; p++) await room.add(urls[mode], { measureSettle: true });
 			});
 
 			joins[mode].seventh.push(room.timings[PEERS_PER_ROOM - 1]!.joinMs);
 			joins[mode].cpu += cpu;
+			joins[mode].redisCpu += redisCpu;
 			await room.leave();
 		}
 
@@ -103,10 +110,10 @@ export async function runCluster(ctx: BenchContext): Promise<Section> {
 			try {
 				await load.closedLoop(4, 0, 1000);
 
-				const { value: saturation, cpu } = await cpuOf(pair, () => load.closedLoop(4, 0, measureMs));
+				const { value: saturation, cpu, redisCpu } = await cpuOf(pair, redis, () => load.closedLoop(4, 0, measureMs));
 				const paced = await load.openLoop(pacedRate, 1000, measureMs);
 
-				signal[mode] = { saturation, paced, cpuUsPerRequest: (cpu * 1e6) / saturation.completed };
+				signal[mode] = { saturation, paced, cpuUsPerRequest: (cpu * 1e6) / saturation.completed, redisUsPerRequest: (redisCpu * 1e6) / saturation.completed };
 				ctx.log(`cluster: ${mode}: ${saturation.rate.toFixed(0)} req/s, p99 at ${pacedRate}/s ${paced.latency.p99.toFixed(2)} ms`);
 			} finally {
 				load.close();
@@ -130,23 +137,27 @@ export async function runCluster(ctx: BenchContext): Promise<Section> {
 	}
 
 	const busy = machine.stop();
-	const join = (mode: Mode): JoinResult => ({ seventh: summarize(joins[mode].seventh), rooms: joins[mode].seventh.length, cpuPerRoomMs: (joins[mode].cpu * 1000) / joins[mode].seventh.length });
+	const join = (mode: Mode): JoinResult => {
+		const { seventh, cpu, redisCpu } = joins[mode];
+
+		return { seventh: summarize(seventh), rooms: seventh.length, cpuPerRoomMs: (cpu * 1000) / seventh.length, redisPerRoomMs: (redisCpu * 1000) / seventh.length };
+	};
 	const direct = join('direct');
 	const relayed = join('relayed');
 	const tables: Table[] = [
 		{
 			title: `Cluster join: 7th peer of a 7-peer room, WebSocket open -> all consumers resumed (ms), ${spec.label}`,
-			headers: ['mode', 'rooms', 'p50', 'p95', 'p99', 'max', 'CPU/room ms (both nodes)'],
-			rows: [direct, relayed].map((r, i) => [i ? 'relayed (edge -> host)' : 'direct (host)', r.rooms, r.seventh.p50, r.seventh.p95, r.seventh.p99, r.seventh.max, r.cpuPerRoomMs]),
+			headers: ['mode', 'rooms', 'p50', 'p95', 'p99', 'max', 'CPU/room ms (both nodes)', 'Redis CPU/room ms'],
+			rows: [direct, relayed].map((r, i) => [i ? 'relayed (edge -> host)' : 'direct (host)', r.rooms, r.seventh.p50, r.seventh.p95, r.seventh.p99, r.seventh.max, r.cpuPerRoomMs, r.redisPerRoomMs]),
 			notes: ['  CPU = utime+stime of both nodes\' Node processes and workers during the 7 joins (/proc); the edge only relays.', `  ${machineNote(busy)} (whole run).`]
 		},
 		{
 			title: `Cluster signaling: ${signalRooms} rooms x ${PEERS_PER_ROOM} clients, heartbeat/getRoomInfo`,
-			headers: ['mode', 'req/s (4 outstanding/socket)', 'p50 ms', 'p99 ms', `p99 ms at ${pacedRate}/s`, 'CPU us/request (both nodes)', 'errors'],
+			headers: ['mode', 'req/s (4 outstanding/socket)', 'p50 ms', 'p99 ms', `p99 ms at ${pacedRate}/s`, 'CPU us/request (both nodes)', 'Redis us/request', 'errors'],
 			rows: (['direct', 'relayed'] as const).map((mode) => {
 				const r = signal[mode];
 
-				return [mode, r.saturation.rate, r.saturation.latency.p50, r.saturation.latency.p99, r.paced.latency.p99, r.cpuUsPerRequest, r.saturation.errors + r.paced.errors];
+				return [mode, r.saturation.rate, r.saturation.latency.p50, r.saturation.latency.p99, r.paced.latency.p99, r.cpuUsPerRequest, r.redisUsPerRequest, r.saturation.errors + r.paced.errors];
 			})
 		},
 		{
@@ -161,7 +172,7 @@ export async function runCluster(ctx: BenchContext): Promise<Section> {
 					signal.direct.cpuUsPerRequest,
 					signal.relayed.cpuUsPerRequest,
 					fmtRatio(ratio(signal.relayed.cpuUsPerRequest, signal.direct.cpuUsPerRequest)),
-					`${(signal.relayed.cpuUsPerRequest - signal.direct.cpuUsPerRequest).toFixed(0)} us CPU (Redis not counted)`
+					`${(signal.relayed.cpuUsPerRequest - signal.direct.cpuUsPerRequest).toFixed(0)} us on the nodes + ${signal.relayed.redisUsPerRequest.toFixed(0)} us in Redis`
 				],
 				[
 					`p50 latency at ${pacedRate}/s (ms)`,

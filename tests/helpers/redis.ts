@@ -31,6 +31,11 @@ export class RedisServer {
 		return redis;
 	}
 
+	/** The redis-server process (for its CPU); undefined while stopped. */
+	get pid(): number | undefined {
+		return this.#child?.pid;
+	}
+
 	get url(): string {
 		return `redis://127.0.0.1:${this.port}`;
 	}
