@@ -16,7 +16,6 @@ import { ErrorCode, forbidden, invalidState, notFound, rateLimited, RequestError
 import { OutgoingNotification } from '../protocol/messages.js';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import type { ConsumeResponse, Notifications, NotificationMethod, PeerInfo, RequestData, Responses, RoomInfo, RoomMethod, RoomRequest, Success } from '../protocol/methods.js';
-import { randomId } from '../secrets.js';
 import { DataRateLimit } from './DataRateLimit.js';
 import { dataProducerInfo, Peer, type ProducerAppData, type TransportAppData } from './Peer.js';
 
@@ -91,8 +90,8 @@ export class Room extends EventEmitter<RoomEvents> {
 	#idleTimer: NodeJS.Timeout | undefined;
 	#closed = false;
 
-	/** A room with a random id, or the one a join token names. */
-	static async create(mediaWorker: MediaWorker, config: Config, id = randomId(16)): Promise<Room> {
+	/** A room with the id Rooms chose (random, or the one a join token names) and claimed. */
+	static async create(mediaWorker: MediaWorker, config: Config, id: string): Promise<Room> {
 		const router = await mediaWorker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
 
 		return new Room(id, router, mediaWorker, config);
