@@ -180,6 +180,7 @@ export class Server {
 		this.#state = 'shutting-down';
 		log.info(`shutting down: ${reason}`);
 		this.#listener?.stopAccepting();
+		await this.#cluster?.answered();
 		this.#cluster?.handOff();
 		this.rooms.closeAll(reason);
 		await this.close();

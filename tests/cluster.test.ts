@@ -409,6 +409,42 @@ serial('Redis restarted mid-call: the call goes on, and new rooms work again wit
 	t.is(relayed.count('roomClosed'), 0);
 });
 
+serial('an edge node (CLUSTER_HOSTS_ROOMS=false) gets no rooms; SIGKILLed, its clients\' peers wait in the grace on the host and rejoin through another node unseen', async (t) => {
+	t.timeout(60_000);
+
+	const { cluster } = t.context;
+	// First in ties, yet out of placement.
+	const edge = await cluster.addNode('e0', { clusterHostsRooms: false });
+
+	await cluster.settled();
+
+	const alice = await connect(t, edge);
+
+	await alice.create();
+	t.not(await cluster.hostOf(alice.roomId), edge.id, 'a room created through the edge is placed elsewhere');
+
+	const bob = await connect(t, edge);
+	const joined = await bob.join(alice.roomId);
+	const carol = await connect(t, cluster.node('n1'));
+
+	await carol.join(alice.roomId);
+	await bob.waitFor('peerJoined', (d) => d.peerId === carol.peerId);
+	edge.process.signal('SIGKILL');
+	await edge.process.exited;
+
+	// The host notices the edge's death (its entry expires) and lets its clients' peers into the grace.
+	const host = cluster.node((await cluster.hostOf(alice.roomId))!);
+
+	await waitFor(async () => (await cluster.health(host)).cluster?.nodesAlive === cluster.live.length, { timeout: 15_000, what: 'the host to see the edge gone' });
+
+	const back = await connect(t, cluster.node('n2'));
+	const rejoined = await back.request('rejoinRoom', { roomId: alice.roomId, peerId: joined.peerId, reconnectToken: joined.reconnectToken });
+
+	t.is(rejoined.peerId, joined.peerId);
+	t.is(rejoined.peers.length, 2);
+	t.is(carol.count('peerLeft'), 0, 'nobody saw the peers leave');
+});
+
 serial('the hosting node SIGKILLed: peers connected elsewhere get roomClosed nodeDied within 10 s; new rooms land on live nodes', async (t) => {
 	t.timeout(60_000);
 

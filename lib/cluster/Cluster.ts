@@ -135,6 +135,19 @@ export class Cluster implements RouteContext {
 		return this.nodeId;
 	}
 
+	/**
+	 * Shutdown, before the rooms close: requests relayed here get their answers
+	 * first (the last leaveRoom of a drain is one), at most RELAY_TIMEOUT, since
+	 * the entry node stops waiting then.
+	 */
+	async answered(): Promise<void> {
+		let timer: NodeJS.Timeout | undefined;
+		const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#config.relayTimeout * 1000)));
+
+		await Promise.race([this.#hosted.answered(), timeout]);
+		clearTimeout(timer);
+	}
+
 	/** Shutdown: connections relayed to rooms elsewhere reconnect (to other nodes) instead of ending. */
 	handOff(): void {
 		let count = 0;

@@ -64,6 +64,8 @@ export class HostedSessions {
 	readonly #rooms: Rooms;
 	/** By entry node id, then connection id. */
 	readonly #sessions = new Map<string, Map<string, { session: Session; channel: RemoteChannel }>>();
+	/** Answers not sent yet: a stopping node sends them before it leaves Redis. */
+	readonly #answering = new Set<Promise<unknown>>();
 
 	constructor(link: RedisLink, rooms: Rooms) {
 		this.#link = link;
@@ -82,9 +84,18 @@ export class HostedSessions {
 		const { session } = this.#session(message);
 
 		this.#rooms.touch(session);
-		void this.#answer(session, message).then((outcome) =>
+
+		const answering = this.#answer(session, message).then((outcome) =>
 			this.#link.publish(keys.channel(message.from), { kind: 'response', id: message.id, outcome })
 		);
+
+		this.#answering.add(answering);
+		void answering.finally(() => this.#answering.delete(answering));
+	}
+
+	/** Resolves once every request received so far is answered (the last leaveRoom of a drain, for one). */
+	async answered(): Promise<void> {
+		while (this.#answering.size > 0) await Promise.all(this.#answering);
 	}
 
 	onClosed(message: RelayClosed): void {
