@@ -180,7 +180,9 @@ export class Server {
 		this.#state = 'shutting-down';
 		log.info(`shutting down: ${reason}`);
 		this.#listener?.stopAccepting();
-		await this.#cluster?.answered();
+		const answering = this.#cluster?.answered();
+
+		if (answering) await answering;
 		this.#cluster?.handOff();
 		this.rooms.closeAll(reason);
 		await this.close();

@@ -138,14 +138,16 @@ export class Cluster implements RouteContext {
 	/**
 	 * Shutdown, before the rooms close: requests relayed here get their answers
 	 * first (the last leaveRoom of a drain is one), at most RELAY_TIMEOUT, since
-	 * the entry node stops waiting then.
+	 * the entry node stops waiting then. Undefined when none is pending: a
+	 * SIGTERM reaches the workers too, and the rooms must close before they do.
 	 */
-	async answered(): Promise<void> {
+	answered(): Promise<void> | undefined {
+		if (this.#hosted.pending === 0) return undefined;
+
 		let timer: NodeJS.Timeout | undefined;
 		const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#config.relayTimeout * 1000)));
 
-		await Promise.race([this.#hosted.answered(), timeout]);
-		clearTimeout(timer);
+		return Promise.race([this.#hosted.answered(), timeout]).finally(() => clearTimeout(timer));
 	}
 
 	/** Shutdown: connections relayed to rooms elsewhere reconnect (to other nodes) instead of ending. */

@@ -93,6 +93,11 @@ export class HostedSessions {
 		void answering.finally(() => this.#answering.delete(answering));
 	}
 
+	/** Requests received and not answered yet. */
+	get pending(): number {
+		return this.#answering.size;
+	}
+
 	/** Resolves once every request received so far is answered (the last leaveRoom of a drain, for one). */
 	async answered(): Promise<void> {
 		while (this.#answering.size > 0) await Promise.all(this.#answering);
