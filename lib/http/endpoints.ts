@@ -3,6 +3,7 @@
 // WebSocket upgrades. Pure functions of the server's state, whichever
 // listener delivered the request.
 
+import type { ClusterHealth } from '../cluster/Cluster.js';
 import type { Config } from '../config/options.js';
 import { secretsEqual } from '../secrets.js';
 import type { HttpRequest, HttpResponse, UpgradeDecision, UpgradeRequest } from '../listener/types.js';
@@ -20,6 +21,8 @@ export interface HealthState {
 	media: MediaCounts;
 	/** What the quotas allow and how much of it is used (ops listener only). */
 	limits: LimitsState;
+	/** Cluster mode only. */
+	cluster?: ClusterHealth;
 }
 
 export interface LimitsState {
