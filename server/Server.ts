@@ -78,7 +78,7 @@ export class Server {
 		if (config.opsPort >= 0) {
 			const ops = new OpsServer({ host: config.opsHost, port: config.opsPort, httpTimeouts: httpTimeouts(config) });
 
-			for (const [path, handler] of Object.entries(opsRoutes({ config, health: () => this.health(), drain: () => void this.drain() }))) ops.route(path, handler);
+			for (const [path, handler] of Object.entries(opsRoutes({ config, health: () => this.health(), drain: () => void this.drain(), cluster: () => this.clusterView() }))) ops.route(path, handler);
 			this.ops = ops.route('/metrics', this.#metrics.route);
 		}
 	}

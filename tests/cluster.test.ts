@@ -65,6 +65,17 @@ serial('rooms created through one node spread over the three', async (t) => {
 		t.is(health.peers, 2, `${node.id} counts the peers it hosts`);
 		t.like(health.cluster, { nodeId: node.id, redis: 'ready', nodesAlive: 3 });
 	}
+
+	// The ops listener's cluster view: every live node with its load (as of its last heartbeat).
+	const expected = JSON.stringify([['n1', 2, false], ['n2', 2, false], ['n3', 2, false]]);
+	const nodesSeen = async () => {
+		const view = await n1!.process.getJson<{ nodes: { id: string; rooms: number; draining: boolean }[] }>('/cluster');
+
+		return JSON.stringify(view.nodes.map((n) => [n.id, n.rooms, n.draining]).toSorted());
+	};
+
+	await waitFor(async () => (await nodesSeen()) === expected, { what: 'GET /cluster on the ops listener lists the three nodes with two rooms each' });
+	t.pass();
 });
 
 serial('one room, peers through three nodes: notifications cross nodes, consume/pause/resume work, candidates are the host\'s', async (t) => {
