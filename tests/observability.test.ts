@@ -3,7 +3,7 @@
 
 import { createHmac } from 'node:crypto';
 import test from 'ava';
-import { errorCodeOf, TestPeer } from './helpers/client.js';
+import { aliceAndBob, errorCodeOf, TestPeer } from './helpers/client.js';
 import { startServer } from './helpers/server.js';
 
 const ADMIN_TOKEN = 'an-admin-token-of-at-least-32-characters';
@@ -13,13 +13,7 @@ test.serial('/metrics (ops listener) reports objects, worker usage, requests by 
 
 	t.teardown(() => server.close());
 
-	const [alice, bob] = await Promise.all([TestPeer.connect(url), TestPeer.connect(url)]);
-
-	t.teardown(() => [alice, bob].forEach((p) => p.close()));
-	await alice.create();
-	await bob.join(alice.roomId);
-	await alice.setupMedia();
-	await bob.setupMedia();
+	const { alice, bob } = await aliceAndBob(t, url, { media: true });
 	await bob.consume((await alice.produce('video', { source: 'camera' })).id);
 	await errorCodeOf(bob.untypedRequest('fly'));
 	await errorCodeOf(bob.untypedRequest('x'.repeat(60)));

@@ -119,7 +119,7 @@ class NodeConnection implements WsConnection {
 		return this.#ws.bufferedAmount;
 	}
 
-	send(text: string): boolean {
+	send(text: string | Buffer): boolean {
 		if (this.#ws.readyState !== WebSocket.OPEN) return false;
 
 		// ws buffers without limit; mirror uWS's maxBackpressure + closeOnBackpressureLimit.
@@ -137,7 +137,7 @@ class NodeConnection implements WsConnection {
 			this.#socket.cork();
 			process.nextTick(() => this.#flush());
 		}
-		this.#ws.send(text);
+		this.#ws.send(text, { binary: false });
 
 		return true;
 	}

@@ -89,7 +89,7 @@ class UwsConnection implements WsConnection {
 		return this.#ws?.getBufferedAmount() ?? 0;
 	}
 
-	send(text: string): boolean {
+	send(text: string | Buffer): boolean {
 		if (!this.#ws) return false;
 
 		const ws = this.#ws;

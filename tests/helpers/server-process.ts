@@ -10,11 +10,11 @@ import type { ConfigInput } from '../../lib/config/options.js';
 import type { ListenerKind } from '../../lib/listener/types.js';
 import { OutputTail } from './output-tail.js';
 import { sampleServer, type ServerSample } from './proc.js';
-import type { Command, EventLoopLag, Inspection, ReadyMessage, StackKind } from './server-child.js';
+import type { Command, EventLoopLag, Inspection, ReadyMessage, SocketWrites, StackKind } from './server-child.js';
 
 const CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url));
 
-export type { EventLoopLag, Inspection, StackKind };
+export type { EventLoopLag, Inspection, SocketWrites, StackKind };
 
 /** How a process is started: child_process.spawn, or Sandbox.spawn in a network namespace. */
 export type Spawner = (command: string, args: string[], options: SpawnOptions) => ChildProcess;
@@ -39,6 +39,8 @@ export interface ServerProcessOptions {
 
 export class ServerProcess {
 	readonly url: string;
+	/** wss:// when the server was given a certificate. */
+	readonly secureUrl: string | undefined;
 	readonly httpUrl: string;
 	/** /metrics, /health with internals. */
 	readonly opsUrl: string;
@@ -100,6 +102,7 @@ export class ServerProcess {
 		this.#output = output;
 		this.#exited = exited;
 		this.url = ready.url;
+		this.secureUrl = ready.secureUrl;
 		this.httpUrl = ready.httpUrl;
 		this.opsUrl = ready.opsUrl;
 		this.pid = ready.pid;
@@ -166,6 +169,11 @@ export class ServerProcess {
 	/** The server's event-loop delay since the previous call. */
 	lag(): Promise<EventLoopLag> {
 		return this.#command<EventLoopLag>('lag');
+	}
+
+	/** Writes to client sockets so far, TLS and plain. */
+	writes(): Promise<SocketWrites> {
+		return this.#command<SocketWrites>('writes');
 	}
 
 	/** CPU, memory and fds of the server's Node process and its workers, from /proc. */
