@@ -131,7 +131,7 @@ async function floods(spec: StackSpec, ctx: BenchContext): Promise<{ table: Tabl
 			title: `Bystander heartbeat round trip while unjoined sockets flood heartbeats (${spec.label}, default limits: REQUEST_RATE 20/s, REQUEST_BURST 60, MAX_CONNECTIONS_PER_IP 20)`,
 			headers: ['flooding sockets', 'bystander n', 'p50 ms', 'p99 ms', 'max ms', 'flood sent/s', 'flood answered/s', 'flooder reconnects/s', 'server Node CPU %', 'machine busy %'],
 			rows: rows.map((r) => [r.flooders, r.rtt.count, r.rtt.p50, r.rtt.p99, r.rtt.max, Math.round(r.floodSentPerSecond), Math.round(r.floodAnsweredPerSecond), Math.round(r.reconnectsPerSecond), r.serverCpuPercent, r.machineBusyPercent]),
-			notes: ['The flooders run in a process of their own (tests/bench/lib/flood-child.ts): 200 heartbeats per turn of their loop, a reconnect at once when closed (4000 after REQUEST_BURST refusals in a row) or refused; the 50 come from 50 loopback addresses.']
+			notes: ['The flooders run in a process of their own at the lowest CPU priority, standing for other machines (tests/bench/lib/flood-child.ts): 200 heartbeats per turn of their loop, a reconnect at once when closed (4000 after REQUEST_BURST refusals in a row) or refused; the 50 come from 50 loopback addresses.']
 		};
 		const goals = rows
 			.filter((r) => r.flooders > 0)

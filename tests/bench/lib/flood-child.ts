@@ -3,8 +3,11 @@
 // event loop: `node flood-child.js URL COUNT`. Each socket fires heartbeats
 // whenever it has drained and reconnects whenever it is closed or refused.
 // On 'stop' (IPC) it reports {sent, answered, reconnects} and exits; on
-// 'report' it reports without stopping.
+// 'report' it reports without stopping. The flooders stand for other
+// machines: they run at the lowest CPU priority, so that on a 2-core box they
+// take CPU only when the server under test does not need it.
 
+import os from 'node:os';
 import { RawProtooClient } from './rawws.js';
 import { sleep } from './stats.js';
 
@@ -51,6 +54,8 @@ class Flooder {
 		this.#client?.destroy();
 	}
 }
+
+os.setPriority(19);
 
 const [url, count] = [process.argv[2]!, Number(process.argv[3])];
 const floods = Array.from({ length: count }, (_, i) => new Flooder(url, `127.0.${Math.floor(i / 250) + 1}.${(i % 250) + 2}`));
