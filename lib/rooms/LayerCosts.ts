@@ -12,12 +12,19 @@ const DEFAULT_LAYER_BITRATES = [150_000, 500_000, 1_200_000];
 const DEFAULT_AUDIO_BITRATE = 40_000;
 /** Weight of the newest sample: a layer's rate moves with its content but a keyframe does not swing it. */
 const SMOOTHING = 0.4;
+/**
+ * A layer never counts for less than this share of its encoding's maxBitrate:
+ * while the sender's own estimate ramps up, every layer's measured rate
+ * understates what it will use a few seconds later.
+ */
+const FLOOR_SHARE = 0.5;
 
 export class LayerCosts {
 	readonly #producer: ms.Producer;
 	readonly #encodings: ms.RtpEncodingParameters[];
 	readonly #svc: { spatialLayers: number; temporalLayers: number } | undefined;
 	readonly #costs: number[];
+	readonly #floors: number[];
 
 	constructor(producer: ms.Producer) {
 		this.#producer = producer;
@@ -30,6 +37,7 @@ export class LayerCosts {
 		const layers = producer.kind === 'audio' ? 1 : (this.#svc?.spatialLayers ?? Math.max(1, this.#encodings.length));
 
 		this.#costs = Array.from({ length: layers }, (_, i) => this.#fallback(i, layers));
+		this.#floors = Array.from({ length: layers }, (_, i) => FLOOR_SHARE * (this.#svc ? 0 : (this.#encodings[i]?.maxBitrate ?? 0)));
 	}
 
 	/** Spatial layers the producer sends. */
@@ -39,7 +47,9 @@ export class LayerCosts {
 
 	/** Bits/s a receiver of `spatialLayer` (all temporal layers) gets; the top layer when out of range. */
 	cost(spatialLayer: number): number {
-		return this.#costs[Math.min(spatialLayer, this.#costs.length - 1)] ?? 0;
+		const layer = Math.min(spatialLayer, this.#costs.length - 1);
+
+		return Math.max(this.#costs[layer] ?? 0, this.#floors[layer] ?? 0);
 	}
 
 	async refresh(): Promise<void> {
