@@ -442,6 +442,24 @@ maybe('a peer capped at 1 Mbit/s each way stays in the call', async (t) => {
 			for (const w of audio) t.true(w.packetsPerSecond.min > 0, `${peer.name}: audio packets arrive in every interval (min ${w.packetsPerSecond.min.toFixed(1)}/s)`);
 			for (const w of video) t.true(w.framesDecoded > 0, `${peer.name}: video frames decoded over the window (${w.framesDecoded})`);
 		}
+		// Simulcast: the server keeps the capped peer's downlink inside its estimate
+		// with a lower layer; before simulcast it got the full stream at 10.8 fps,
+		// 35 % loss and 6 freezes over this window.
+		const layerOf = async (peer: BrowserPeer) => (await peer.state()).consumers.find((c) => c.kind === 'video')?.layers?.spatialLayer;
+		const cappedLayer = await layerOf(peers[0]!.peer);
+		const freeLayer = await layerOf(peers[1]!.peer);
+
+		t.log(
+			`capped peer with simulcast: layer ${cappedLayer}, ${received?.height.max}p, ${received?.fps.avg.toFixed(1)} fps, loss ${received?.lossPct.toFixed(2)} %, ${received?.freezes} freezes ` +
+				`(before simulcast: 1280x720 at 10.8 fps, 35 % loss, 6 freezes); free peer: layer ${freeLayer}, ${sentUp?.height.max}p`
+		);
+		t.true((received?.height.max ?? 720) < 720, `the capped peer receives a lower layer (${received?.height.max}p)`);
+		t.true((received?.fps.avg ?? 0) >= 20, `the capped peer's video at >= 20 fps (${received?.fps.avg.toFixed(1)})`);
+		t.true((received?.lossPct ?? 100) < 2, `the capped peer loses < 2 % (${received?.lossPct.toFixed(2)} %)`);
+		t.is(received?.freezes, 0, 'no freeze over the window');
+		// The capped sender's 1 Mbit/s uplink carries its lower layers only; the free peer gets the best of what arrives.
+		t.true((freeLayer ?? -1) > (cappedLayer ?? -1), `the free peer receives a higher layer (${freeLayer}) than the capped one (${cappedLayer})`);
+
 		// The cap is real: nothing crosses the capped link faster than it allows (10 % slack for burst).
 		t.true((cappedWindow?.rates.recvKbps ?? 0) <= CAP_KBIT * 1.1, `the capped peer receives at most ~${CAP_KBIT} kbit/s (${cappedWindow?.rates.recvKbps.toFixed(0)})`);
 		t.true((cappedWindow?.rates.sendKbps ?? 0) <= CAP_KBIT * 1.1, `the capped peer sends at most ~${CAP_KBIT} kbit/s (${cappedWindow?.rates.sendKbps.toFixed(0)})`);
