@@ -4,7 +4,8 @@
 //
 // URL parameters:
 //   server  ws(s):// URL of the vcall server (default: /config.json's serverUrl,
-//           else ws(s)://<this host>:3000/)
+//           else ws(s)://<this host>:3000/); another origin than those only
+//           after the user confirms (server-url.ts)
 //   room    room id to join, or 'create'; when present the page joins at once
 //   name    display name
 //   w, h, fps   camera capture (default 640x480 at 30)
@@ -20,6 +21,7 @@
 
 import { CallClient, type CallOptions, type ConsumerEntry } from './CallClient.js';
 import type { StatsSnapshot, VcallApi } from './api.js';
+import { resolveServerUrl } from './server-url.js';
 import { collectStats, formatFigures, inboundFigures, outboundFigures } from './stats.js';
 
 declare global {
@@ -57,22 +59,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text 
 	if (text) element.textContent = text;
 
 	return element;
-}
-
-async function defaultServerUrl(): Promise<string> {
-	try {
-		const response = await fetch('config.json', { cache: 'no-store' });
-
-		if (response.ok) {
-			const config = (await response.json()) as { serverUrl?: unknown };
-
-			if (typeof config.serverUrl === 'string' && config.serverUrl) return config.serverUrl;
-		}
-	} catch {
-		// No config.json (e.g. served by the tests): fall through.
-	}
-
-	return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname || 'localhost'}:3000/`;
 }
 
 // ---- window.vcall: usable before the call starts (state() says 'idle') ----
@@ -293,7 +279,7 @@ async function join(options: CallOptions): Promise<void> {
 }
 
 async function main(): Promise<void> {
-	const serverUrl = params.get('server') ?? (await defaultServerUrl());
+	const serverUrl = await resolveServerUrl(params.get('server'));
 	const room = params.get('room');
 	const options = (overrides: Partial<CallOptions>): CallOptions => ({
 		serverUrl,
