@@ -174,8 +174,8 @@ test('Throttle sends the first value at once and only the latest of a burst afte
 	t.deepEqual(sent.slice(3), [['b', 2], ['b', 4]], 'a deleted key starts afresh: the held value is gone');
 });
 
-test.serial('/metrics has the downlink bitrate histogram, consumer scores and layer switches per minute', async (t) => {
-	const { server, url, httpUrl } = await startServer();
+test.serial('/metrics (ops listener) has the downlink bitrate histogram, consumer scores and layer switches per minute', async (t) => {
+	const { server, url, opsUrl } = await startServer();
 
 	t.teardown(() => server.close());
 
@@ -184,7 +184,7 @@ test.serial('/metrics has the downlink bitrate histogram, consumer scores and la
 	t.teardown(() => [alice, bob].forEach((p) => p!.close()));
 	await bob!.consume((await alice!.produce('video', { source: 'camera' }, SIMULCAST)).id);
 
-	const text = await (await fetch(`${httpUrl}/metrics`)).text();
+	const text = await (await fetch(`${opsUrl}/metrics`)).text();
 
 	t.regex(text, /^vcall_peer_downlink_bitrate_bits_count 2$/m, 'one observation per receiving peer');
 	t.regex(text, /^vcall_consumer_score_count 1$/m, 'one per video consumer');
