@@ -145,7 +145,11 @@ async function videoBySender(receiver: BrowserPeer): Promise<Map<string, { heigh
 
 		return `audio at the receiver: ${inbound.map((s) => `${names.get(s.peerId)} level ${s.audioLevel?.toFixed(3)}, ${s.packetsReceived} pkts`).join('; ')}`;
 	};
-	const first = await waitFor(() => ahead(speaker, quiet), { timeout: 45_000, interval: 500, what: 'activeSpeaker = speaker and its video above the quiet one' });
+	/** A timeout says what the receiver last saw and heard. */
+	const explained = async (error: unknown): Promise<never> => {
+		throw new Error(`${(error as Error).message}; last seen: ${seen}; ${await levels()}`);
+	};
+	const first = await waitFor(() => ahead(speaker, quiet), { timeout: 45_000, interval: 500, what: 'activeSpeaker = speaker and its video above the quiet one' }).catch(explained);
 
 	t.log(await levels());
 	t.log(`speaker at ${first.a.height}p (layer ${first.a.layer}), quiet at ${first.b.height}p (layer ${first.b.layer})`);
@@ -176,9 +180,7 @@ async function videoBySender(receiver: BrowserPeer): Promise<Map<string, { heigh
 	await speaker.page.evaluate(() => (window as unknown as { __voice: { mute(): void } }).__voice.mute());
 	await quiet.page.evaluate(() => (window as unknown as { __voice: { speak(): void } }).__voice.speak());
 
-	const swapped = await waitFor(() => ahead(quiet, speaker), { timeout: 5000, interval: 200, what: 'the layers to swap within 5 s' }).catch(async (error: unknown) => {
-		throw new Error(`${(error as Error).message}; last seen: ${seen}; ${await levels()}`);
-	});
+	const swapped = await waitFor(() => ahead(quiet, speaker), { timeout: 5000, interval: 200, what: 'the layers to swap within 5 s' }).catch(explained);
 
 	t.log(`swap after ${((Date.now() - swapStart) / 1000).toFixed(1)} s: now speaking ${swapped.a.height}p (layer ${swapped.a.layer}), the other ${swapped.b.height}p (layer ${swapped.b.layer})`);
 	t.pass();
