@@ -80,7 +80,8 @@ const idleState = (): ReturnType<VcallApi['state']> => ({
 	disconnects: 0,
 	rejoins: 0,
 	errors: [],
-	chat: []
+	chat: [],
+	activeSpeaker: null
 });
 
 function need(): CallClient {
@@ -97,6 +98,7 @@ window.vcall = {
 	dropWebSocket: (downMs) => need().dropWebSocket(downMs),
 	leave: () => need().leave(),
 	sendChat: (text) => need().sendChat(text),
+	setPreferredLayers: (consumerId, spatialLayer, temporalLayer) => need().setPreferredLayers(consumerId, spatialLayer, temporalLayer),
 	whenJoined: (timeoutMs) => need().whenJoined(timeoutMs)
 };
 
@@ -200,6 +202,20 @@ function syncTiles(call: CallClient): void {
 		addConsumerTile(call, entry);
 	}
 	for (const id of [...tiles.keys()]) if (!live.has(id)) removeConsumerTile(id);
+	markLayers(call);
+}
+
+/** The active speaker's tiles get a class; each video tile shows the spatial layer it receives (data-layer). */
+function markLayers(call: CallClient): void {
+	const speaker = call.activeSpeaker;
+
+	for (const entry of call.consumers) {
+		const tile = tiles.get(entry.consumer.id)?.tile;
+
+		if (!tile) continue;
+		tile.classList.toggle('speaking', entry.peerId === speaker);
+		if (entry.layers !== undefined) tile.dataset.layer = entry.layers === null ? 'none' : String(entry.layers.spatialLayer);
+	}
 }
 
 function showLocalPreview(call: CallClient): void {
