@@ -27,6 +27,8 @@ export interface LocalProducerState {
 	producerId: string;
 	kind: 'audio' | 'video';
 	source: Source;
+	/** Paused by us (mute, camera off). */
+	paused: boolean;
 	trackState: TrackState | 'none';
 	/** For the screen share: 'getDisplayMedia' or 'canvas'. */
 	capture?: string;
@@ -79,6 +81,10 @@ export interface ClientState {
 	roomId: string | undefined;
 	peerId: string | undefined;
 	displayName: string;
+	/** Whether we send our microphone and camera (captured, not muted or turned off). */
+	sending: { mic: boolean; camera: boolean };
+	/** Why the call ended (roomClosed's reason), once it has. */
+	endReason?: string;
 	peers: RemotePeerState[];
 	producers: LocalProducerState[];
 	consumers: ConsumerState[];
@@ -187,6 +193,8 @@ export interface VcallApi {
 	leave(): Promise<void>;
 	/** Sends a chat message over the chat data channel (throws while it is not open). */
 	sendChat(text: string): void;
+	/** Mute/unmute ('mic') and camera off/on ('camera'): pauses or resumes the producer. */
+	setSourceEnabled(source: 'mic' | 'camera', enabled: boolean): Promise<void>;
 	/** Resolves once phase is 'joined' (rejects on 'failed' or after timeoutMs). */
 	whenJoined(timeoutMs?: number): Promise<void>;
 }

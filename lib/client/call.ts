@@ -36,15 +36,24 @@ export interface CallOptions extends MediaOptions {
 	audioProcessing: boolean;
 	/** Send leaveRoom when the page is closed normally (pagehide). */
 	leaveOnUnload: boolean;
+	/** The microphone and camera picked before joining (default: the browser's). */
+	audioDeviceId?: string;
+	videoDeviceId?: string;
 }
 
 /** What the call is built from: the caller picks the WebSocket, the WebRTC handler and the capture. */
+/** Which of the microphone and the camera to capture. */
+export interface Capture {
+	audio: boolean;
+	video: boolean;
+}
+
 export interface CallParts {
 	/** Makes the protoo-client Peer (it connects at once). */
 	connect(): Peer;
 	device: Device;
-	/** The microphone and camera tracks the options ask for. */
-	capture(): Promise<Map<Source, Track>>;
+	/** The microphone and camera tracks asked for. */
+	capture(sources: Capture): Promise<Map<Source, Track>>;
 }
 
 const MAX_EVENTS = 2000;
@@ -93,6 +102,10 @@ export class Call extends EventTarget {
 	readonly #errors: string[] = [];
 	/** Chat messages, kept while the page lives. */
 	readonly #chat: ChatMessage[] = [];
+	/** Sources the user turned off (mute, camera off): their producers stay, paused. */
+	readonly #off = new Set<Source>();
+	/** Why the call ended (roomClosed's reason), once it has. */
+	#endReason: string | undefined;
 	#disconnects = 0;
 	#rejoins = 0;
 	/** Joining, rejoining and screen share run one at a time, in order. */
@@ -136,6 +149,11 @@ export class Call extends EventTarget {
 		return this.#media?.transport(direction)?.transport;
 	}
 
+	/** Whether we send `source` (captured and not turned off). */
+	sending(source: Source): boolean {
+		return this.#tracks.has(source) && !this.#off.has(source);
+	}
+
 	remotePeerName(peerId: string): string {
 		return this.#peers.get(peerId)?.displayName ?? peerId.slice(0, 6);
 	}
@@ -150,6 +168,8 @@ export class Call extends EventTarget {
 			roomId: this.#roomId,
 			peerId: this.#peerId,
 			displayName: this.options.displayName,
+			sending: { mic: this.sending('mic'), camera: this.sending('camera') },
+			...(this.#endReason ? { endReason: this.#endReason } : {}),
 			peers: [...this.#peers.values()].map((p) => ({
 				peerId: p.peerId,
 				displayName: p.displayName,
@@ -167,6 +187,7 @@ export class Call extends EventTarget {
 					producerId: producer.id,
 					kind: producer.kind,
 					source,
+					paused: producer.paused,
 					trackState: producer.track?.readyState ?? 'none',
 					...(capture ? { capture } : {}),
 					...(settings && producer.kind === 'video'
@@ -369,6 +390,7 @@ export class Call extends EventTarget {
 				// The room is gone.
 				this.log('rejoinRefused', { code, message: errorMessage(error) });
 				this.#errors.push(`rejoinRoom: ${errorMessage(error)}`);
+				this.#endReason = 'the room is gone';
 				this.#teardown('closed');
 				signaling.close();
 
@@ -441,7 +463,11 @@ export class Call extends EventTarget {
 		const { audio, video } = this.options;
 
 		if ((!audio && !video) || this.#tracks.has('mic') || this.#tracks.has('camera')) return;
-		for (const [source, track] of await this.#parts.capture()) this.#tracks.set(source, { track });
+		await this.#capture({ audio, video });
+	}
+
+	async #capture(sources: Capture): Promise<void> {
+		for (const [source, track] of await this.#parts.capture(sources)) this.#tracks.set(source, { track });
 		this.dispatchEvent(new Event('localmedia'));
 	}
 
@@ -451,8 +477,34 @@ export class Call extends EventTarget {
 
 		if (!media) return;
 		for (const [source, { track, capture }] of this.#tracks) {
-			if (track.readyState === 'live' && !media.producing(track)) await media.produce(track, source, capture);
+			if (track.readyState !== 'live' || media.producing(track)) continue;
+
+			const producer = await media.produce(track, source, capture);
+
+			// Turned off before joining, or before a drop lost the producer.
+			if (this.#off.has(source)) await media.setPaused(producer.id, true);
 		}
+	}
+
+	/**
+	 * Mute/unmute (source 'mic') and camera off/on ('camera'): pauses or
+	 * resumes the producer, so the others see it (producerPaused/Resumed).
+	 * Turning on a source that was never captured captures it and produces it.
+	 */
+	setSourceEnabled(source: 'mic' | 'camera', enabled: boolean): Promise<void> {
+		if (enabled) this.#off.delete(source);
+		else this.#off.add(source);
+		this.changed();
+
+		return this.enqueue(`${enabled ? 'enable' : 'disable'} ${source}`, async () => {
+			const media = this.#media;
+			const entry = [...(media?.producers ?? [])].find((p) => p.source === source);
+
+			if (entry) return media?.setPaused(entry.producer.id, !enabled);
+			if (!enabled || this.#tracks.has(source)) return;
+			await this.#capture({ audio: source === 'mic', video: source === 'camera' });
+			if (this.#phase === 'joined') await this.#produceMissing();
+		});
 	}
 
 	/** Produces another track (a screen share) as a producer of `source`. */
@@ -608,6 +660,7 @@ export class Call extends EventTarget {
 				this.#dataProducerGone(notification.data.dataProducerId);
 				break;
 			case 'roomClosed':
+				this.#endReason = notification.data.reason;
 				this.#teardown('closed');
 				this.#signaling?.close();
 				break;

@@ -276,6 +276,20 @@ export class Media {
 		return false;
 	}
 
+	/**
+	 * Pauses or resumes our producer here (no RTP leaves the browser) and on
+	 * the server, which tells the others (producerPaused/producerResumed).
+	 */
+	async setPaused(producerId: string, paused: boolean): Promise<void> {
+		const entry = this.#producers.get(producerId);
+
+		if (!entry || entry.producer.paused === paused) return;
+		if (paused) entry.producer.pause();
+		else entry.producer.resume();
+		this.#events.changed();
+		await this.#signaling.request(paused ? 'pauseProducer' : 'resumeProducer', { roomId: this.#roomId, producerId });
+	}
+
 	/** Closes our producer; tells the server unless it no longer has it. */
 	async closeProducer(producerId: string, tellServer = true): Promise<void> {
 		const entry = this.#producers.get(producerId);
