@@ -310,7 +310,8 @@ export class Call extends EventTarget {
 	#onClosed(): void {
 		this.#connection = 'closed';
 		this.log('closed');
-		if (this.#phase !== 'left') this.#teardown(this.#phase === 'joined' || this.#phase === 'rejoining' ? 'closed' : 'failed');
+		// After leave or roomClosed the call is over already: keep why.
+		if (this.#phase !== 'left' && this.#phase !== 'closed') this.#teardown(this.#phase === 'joined' || this.#phase === 'rejoining' ? 'closed' : 'failed');
 		this.changed();
 	}
 
