@@ -490,7 +490,9 @@ export class Call extends EventTarget {
 	/**
 	 * Mute/unmute (source 'mic') and camera off/on ('camera'): pauses or
 	 * resumes the producer, so the others see it (producerPaused/Resumed).
-	 * Turning on a source that was never captured captures it and produces it.
+	 * Camera off also stops the camera track (its light goes off); turning a
+	 * source on captures it again if it has no live track, and produces it if
+	 * it has no producer.
 	 */
 	setSourceEnabled(source: 'mic' | 'camera', enabled: boolean): Promise<void> {
 		if (enabled) this.#off.delete(source);
@@ -501,10 +503,20 @@ export class Call extends EventTarget {
 			const media = this.#media;
 			const entry = [...(media?.producers ?? [])].find((p) => p.source === source);
 
-			if (entry) return media?.setPaused(entry.producer.id, !enabled);
-			if (!enabled || this.#tracks.has(source)) return;
-			await this.#capture({ audio: source === 'mic', video: source === 'camera' });
-			if (this.#phase === 'joined') await this.#produceMissing();
+			if (!enabled) {
+				if (entry) await media?.setPaused(entry.producer.id, true);
+				if (source === 'camera') this.#tracks.get(source)?.track.stop();
+
+				return;
+			}
+			if (this.#tracks.get(source)?.track.readyState !== 'live') await this.#capture({ audio: source === 'mic', video: source === 'camera' });
+
+			const track = this.#tracks.get(source)?.track;
+
+			if (entry && track) {
+				await media?.replaceTrack(entry.producer.id, track);
+				await media?.setPaused(entry.producer.id, false);
+			} else if (this.#phase === 'joined') await this.#produceMissing();
 		});
 	}
 

@@ -172,7 +172,8 @@ class Controls {
 		const b = button(id);
 
 		b.textContent = on ? labelOn : labelOff;
-		b.setAttribute('aria-pressed', String(!on));
+		// The label says what a press does; the colour says what is off.
+		b.dataset.off = String(!on);
 		b.disabled = !enabled;
 	}
 

@@ -290,6 +290,11 @@ export class Media {
 		await this.#signaling.request(paused ? 'pauseProducer' : 'resumeProducer', { roomId: this.#roomId, producerId });
 	}
 
+	/** Sends `track` on our producer instead of its current one (a camera captured again). */
+	async replaceTrack(producerId: string, track: Track): Promise<void> {
+		await this.#producers.get(producerId)?.producer.replaceTrack({ track });
+	}
+
 	/** Closes our producer; tells the server unless it no longer has it. */
 	async closeProducer(producerId: string, tellServer = true): Promise<void> {
 		const entry = this.#producers.get(producerId);

@@ -154,11 +154,12 @@ export class PreJoin {
 		fill(this.#cameraSelect, 'videoinput', this.#tracks.get('camera'));
 	}
 
+	/** As the call's buttons: the label says what a press does, the colour what is off. */
 	#paintButtons(): void {
-		this.#micButton.setAttribute('aria-pressed', String(!this.#on.audio));
-		this.#micButton.textContent = this.#on.audio ? 'Microphone on' : 'Microphone off';
-		this.#cameraButton.setAttribute('aria-pressed', String(!this.#on.video));
-		this.#cameraButton.textContent = this.#on.video ? 'Camera on' : 'Camera off';
+		this.#micButton.dataset.off = String(!this.#on.audio);
+		this.#micButton.textContent = this.#on.audio ? 'Mute' : 'Unmute';
+		this.#cameraButton.dataset.off = String(!this.#on.video);
+		this.#cameraButton.textContent = this.#on.video ? 'Camera off' : 'Camera on';
 	}
 
 	/** A bar that follows the microphone's level, so people see it hears them. */

@@ -129,23 +129,33 @@ function producerOf(state: Awaited<ReturnType<BrowserPeer['state']>>, source: st
 
 	t.is(aliceState.displayName, 'Alice', 'the name typed on the pre-join screen');
 
-	// Bob: the room is pre-filled (as from an invite link); the name field has the focus; Enter joins.
+	// Bob: the room is pre-filled (as from an invite link); he switches his camera off there, then
+	// types his name in the focused field and joins with Enter.
 	const bob = await start('bob', roomId);
 
 	t.is(await bob.page.inputValue('#join-form input[name="room"]'), roomId);
+	await bob.page.click('#pre-camera');
+	await bob.page.locator('#preview-off').waitFor({ state: 'visible', timeout: 10_000 });
+	await bob.page.focus('#join-form input[name="name"]');
 	await bob.page.keyboard.press('ControlOrMeta+A');
 	await bob.page.keyboard.type('Bob');
 	await bob.page.keyboard.press('Enter');
 
-	const bobId = (await bob.joined()).peerId!;
+	const bobJoined = await bob.joined();
+	const bobId = bobJoined.peerId!;
+	const aliceId = aliceState.peerId!;
+
+	t.false(bobJoined.producers.some((p) => p.source === 'camera'), 'Bob joined without a camera');
+	await waitFor(async () => (await tile(alice.page, bobId).getAttribute('data-camera')) === 'off', { timeout: 10_000, what: "Alice: Bob's tile without video" });
+	// Camera on in the call: captured now, and Alice gets the video.
+	await bob.page.click('#camera');
+	await waitFor(async () => (await tile(alice.page, bobId).getAttribute('data-camera')) === 'on', { timeout: 15_000, what: "Alice: Bob's camera on" });
 
 	call.roomId = roomId;
 
 	const carol = await call.addPeer('carol', MEDIA);
 
 	await call.mediaFlowing([alice, bob, carol]);
-
-	const aliceId = aliceState.peerId!;
 	const names = await bob.page.locator('#grid .tile .name').allTextContents();
 
 	t.deepEqual(names.sort(), ['Alice', 'Bob', 'carol'], "Bob's grid: a tile each, with the names");
@@ -159,7 +169,8 @@ function producerOf(state: Awaited<ReturnType<BrowserPeer['state']>>, source: st
 	await alice.page.click('#mute');
 	await tile(bob.page, aliceId).locator('.muted-icon').waitFor({ state: 'visible', timeout: 10_000 });
 	await streamIs(bob, aliceMic, 'stopped');
-	t.is(await alice.page.getAttribute('#mute', 'aria-pressed'), 'true');
+	t.is(await alice.page.getAttribute('#mute', 'data-off'), 'true', 'the Mute button shows the microphone is off');
+	t.is(await alice.page.textContent('#mute'), 'Unmute');
 	t.true((await alice.state()).producers.find((p) => p.producerId === aliceMic)?.paused, "Alice's mic producer is paused");
 	await alice.page.click('#mute');
 	await tile(bob.page, aliceId).locator('.muted-icon').waitFor({ state: 'hidden', timeout: 10_000 });
@@ -173,9 +184,11 @@ function producerOf(state: Awaited<ReturnType<BrowserPeer['state']>>, source: st
 	await waitFor(async () => (await tile(bob.page, aliceId).getAttribute('data-camera')) === 'off', { timeout: 10_000, what: "Bob: Alice's camera off" });
 	t.true(await tile(bob.page, aliceId).locator('.avatar').isVisible(), 'the avatar shows');
 	await streamIs(bob, aliceCamera, 'stopped');
+	t.is((await alice.state()).producers.find((p) => p.producerId === aliceCamera)?.trackState, 'ended', "Alice's camera is released (its light goes off)");
 	await alice.page.click('#camera');
 	await waitFor(async () => (await tile(bob.page, aliceId).getAttribute('data-camera')) === 'on', { timeout: 10_000, what: "Bob: Alice's camera on" });
 	await streamIs(bob, aliceCamera, 'flowing');
+	t.is((await alice.state()).producers.find((p) => p.producerId === aliceCamera)?.trackState, 'live', 'the same producer sends a new camera track');
 
 	// Chat: typed in Alice's panel, it arrives in Bob's with her name (an unread count first).
 	await alice.page.click('#chat-toggle');
