@@ -19,7 +19,7 @@
 //   figures=N  take getStats() every N ms for the stats panel, speaker and quality (default 1000; 0: never)
 //   audioProcessing=0  no echo cancellation, noise suppression, gain control
 
-import type { Source, StatsSnapshot, VcallApi } from './api.js';
+import type { ClientState, Source, StatsSnapshot, VcallApi } from './api.js';
 import { CallClient, type CallOptions } from './CallClient.js';
 import { ChatPanel } from './chat-panel.js';
 import { $ } from './dom.js';
@@ -154,8 +154,7 @@ class Controls {
 		});
 	}
 
-	render(): void {
-		const state = this.#call.state();
+	render(state: ClientState): void {
 		const joined = state.phase === 'joined';
 		const sharing = state.producers.some((p) => p.source === 'screen');
 
@@ -203,16 +202,13 @@ class Controls {
 }
 
 /** The reconnecting banner: from a drop until we are back in the room and every transport is connected. */
-function reconnecting(call: CallClient): boolean {
-	const state = call.state();
-
+function reconnecting(state: ClientState): boolean {
 	if (state.disconnects === 0 || !['joined', 'rejoining', 'joining', 'connecting'].includes(state.phase)) return false;
 
 	return state.phase !== 'joined' || state.connection !== 'open' || state.transports.some((t) => t.connectionState !== 'connected');
 }
 
-function showEnded(call: CallClient): void {
-	const state = call.state();
+function showEnded(state: ClientState): void {
 	const titles: Partial<Record<typeof state.phase, string>> = {
 		left: 'You left the call',
 		closed: 'The call has ended',
@@ -277,10 +273,10 @@ async function join(options: CallOptions, preview?: Map<Source, MediaStreamTrack
 
 		tiles.render(call, state);
 		audio.sync([...call.consumers].filter((c) => c.consumer.kind === 'audio').map((c) => c.consumer.track));
-		controls.render();
-		$('#banner').hidden = !reconnecting(call);
+		controls.render(state);
+		$('#banner').hidden = !reconnecting(state);
 		$('#status').textContent = state.phase === 'joined' ? `${state.peers.length + 1} in the call` : state.phase;
-		showEnded(call);
+		showEnded(state);
 	};
 
 	call.addEventListener('change', render);
