@@ -468,7 +468,11 @@ export class Call extends EventTarget {
 	}
 
 	async #capture(sources: Capture): Promise<void> {
-		for (const [source, track] of await this.#parts.capture(sources)) this.#tracks.set(source, { track });
+		for (const [source, track] of await this.#parts.capture(sources)) {
+			// Only what was asked for: the track of a source already sent stays.
+			if (source === 'mic' ? sources.audio : source === 'camera' ? sources.video : false) this.#tracks.set(source, { track });
+			else track.stop();
+		}
 		this.dispatchEvent(new Event('localmedia'));
 	}
 

@@ -283,10 +283,13 @@ export class Media {
 	async setPaused(producerId: string, paused: boolean): Promise<void> {
 		const entry = this.#producers.get(producerId);
 
-		if (!entry || entry.producer.paused === paused) return;
-		if (paused) entry.producer.pause();
-		else entry.producer.resume();
-		this.#events.changed();
+		if (!entry) return;
+		// Always asked of the server: a producer made from a disabled track starts paused here only.
+		if (entry.producer.paused !== paused) {
+			if (paused) entry.producer.pause();
+			else entry.producer.resume();
+			this.#events.changed();
+		}
 		await this.#signaling.request(paused ? 'pauseProducer' : 'resumeProducer', { roomId: this.#roomId, producerId });
 	}
 
