@@ -134,6 +134,11 @@ function producerOf(state: Awaited<ReturnType<BrowserPeer['state']>>, source: st
 	const bob = await start('bob', roomId);
 
 	t.is(await bob.page.inputValue('#join-form input[name="room"]'), roomId);
+	// The pre-join screen fits a phone too.
+	await bob.page.setViewportSize({ width: 390, height: 844 });
+	t.true((await bob.page.evaluate<number>('document.documentElement.scrollWidth')) <= 390, 'the pre-join screen fits 390 px');
+	t.true(await bob.page.locator('#join').isVisible());
+	await bob.page.setViewportSize({ width: 1280, height: 800 });
 	await bob.page.click('#pre-camera');
 	await bob.page.locator('#preview-off').waitFor({ state: 'visible', timeout: 10_000 });
 	await bob.page.focus('#join-form input[name="name"]');
