@@ -233,7 +233,9 @@ function startFigures(call: CallClient, tiles: Tiles, panel: StatsPanel): void {
 	let last: StatsSnapshot | undefined;
 
 	if (everyMs <= 0) return;
-	setInterval(() => {
+
+	const timer = setInterval(() => {
+		if (call.phase === 'left' || call.phase === 'closed' || call.phase === 'failed') return clearInterval(timer);
 		void collectStats(call)
 			.then((now) => {
 				panel.update(now, last);
