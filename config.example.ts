@@ -60,9 +60,14 @@ const example = {
 	// DRAIN_TIMEOUT: seconds a drain (SIGUSR2, or POST /admin/drain) lets
 	// calls go on before the process exits anyway.
 	drainTimeout: 3600,
-	// ADMIN_TOKEN: enables POST /admin/drain with
+	// ADMIN_TOKEN: enables POST /admin/drain on the ops listener with
 	// 'Authorization: Bearer <token>'; at least 32 characters.
 	adminToken: undefined,
+	// OPS_HOST / OPS_PORT: the ops listener (/metrics, /admin/*, /health with
+	// internals), plain HTTP. Keep it on loopback or a private network; the
+	// firewall opens it to nobody. OPS_PORT=-1 disables it.
+	opsHost: '127.0.0.1',
+	opsPort: 3090,
 	// ALLOW_INSECURE_WS: with TLS on, still accept ws:// on the plain port.
 	allowInsecureWs: false,
 	// AUTH_MODE: none | jwt. With jwt, joins need a token signed with

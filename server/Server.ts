@@ -6,7 +6,8 @@ import debugFactory from 'debug';
 import { JoinTokens } from '../lib/auth/JoinTokens.js';
 import { resolveAnnounced } from '../lib/config/announced.js';
 import type { Config } from '../lib/config/options.js';
-import { createHttpHandler, createUpgradeCheck, type HealthState } from '../lib/http/endpoints.js';
+import { createHttpHandler, createUpgradeCheck, opsRoutes, type HealthState } from '../lib/http/endpoints.js';
+import { OpsServer } from '../lib/http/OpsServer.js';
 import { createListener } from '../lib/listener/index.js';
 import type { Listener, ListenerKind, WsConnection } from '../lib/listener/types.js';
 import { ConnectionCounter } from '../lib/limits/ConnectionCounter.js';
@@ -21,6 +22,12 @@ const debug = debugFactory('vcall:server');
 export interface ServerAddress {
 	port: number;
 	httpsPort: number | undefined;
+	/** The ops listener's port; undefined with OPS_PORT=-1. */
+	opsPort: number | undefined;
+}
+
+function httpTimeouts(config: Config): { headers: number; request: number; keepAlive: number } {
+	return { headers: config.httpHeadersTimeout, request: config.httpRequestTimeout, keepAlive: config.httpKeepAliveTimeout };
 }
 
 export class Server {
@@ -30,6 +37,8 @@ export class Server {
 	readonly #startedAt = Date.now();
 	#listener: Listener | undefined;
 	#listenerReason = '';
+	/** /metrics, /admin/*, /health with internals; undefined with OPS_PORT=-1. */
+	readonly ops: OpsServer | undefined;
 	#resolveClosed!: () => void;
 	readonly #closedPromise = new Promise<void>((resolve) => (this.#resolveClosed = resolve));
 	#address: ServerAddress | undefined;
@@ -62,6 +71,13 @@ export class Server {
 		this.workers = new WorkerPool(config);
 		this.rooms = new Rooms(config, this.workers, tokens);
 		this.#metrics = new Metrics(this.rooms, this.workers);
+
+		if (config.opsPort >= 0) {
+			const ops = new OpsServer({ host: config.opsHost, port: config.opsPort, httpTimeouts: httpTimeouts(config) });
+
+			for (const [path, handler] of Object.entries(opsRoutes({ config, health: () => this.health(), drain: () => void this.drain() }))) ops.route(path, handler);
+			this.ops = ops.route('/metrics', this.#metrics.route);
+		}
 	}
 
 	get address(): ServerAddress {
@@ -97,7 +113,13 @@ export class Server {
 			workers,
 			auth: this.config.authMode,
 			listener: { kind: this.#listener?.kind ?? 'none', reason: this.#listenerReason },
-			media: this.rooms.mediaCounts()
+			media: this.rooms.mediaCounts(),
+			limits: {
+				rooms: { open: this.rooms.roomCount, max: this.config.maxRooms },
+				peers: { open: this.rooms.peerCount, max: this.config.maxPeers },
+				connections: { open: this.#connections.total, addresses: this.#connections.addresses, maxPerIp: this.config.maxConnectionsPerIp },
+				sessions: this.rooms.sessionCount
+			}
 		};
 	}
 
@@ -151,7 +173,7 @@ export class Server {
 		clearTimeout(this.#drainTimer);
 		this.rooms.closeAll('shutdown');
 		this.workers.close();
-		await this.#listener?.close();
+		await Promise.all([this.#listener?.close(), this.ops?.close()]);
 		this.#resolveClosed();
 	}
 
@@ -166,22 +188,23 @@ export class Server {
 			tls: config.sslCertPath && config.sslKeyPath ? { certPath: config.sslCertPath, keyPath: config.sslKeyPath } : undefined,
 			maxMessageBytes: config.maxMessageBytes,
 			maxBufferedTotal: config.maxBufferedTotal,
-			httpTimeouts: { headers: config.httpHeadersTimeout, request: config.httpRequestTimeout, keepAlive: config.httpKeepAliveTimeout },
-			http: createHttpHandler({ config, health: () => this.health(), drain: () => void this.drain(), routes: [this.#metrics.route] }),
+			httpTimeouts: httpTimeouts(config),
+			http: createHttpHandler({ config, health: () => this.health() }),
 			upgrade: createUpgradeCheck({ config, accepting: () => !this.shuttingDown, connectionsFrom: (address) => this.#connections.count(address) }),
 			connection: (ws) => this.#accept(ws)
 		});
 
 		this.#listener = listener;
 		this.#listenerReason = reason;
-		const address = await listener.listen();
+		const address = { ...(await listener.listen()), opsPort: await this.ops?.listen() };
 
 		this.#address = address;
 		this.#state = 'running';
 
 		const tls = address.httpsPort !== undefined ? `, https/wss :${address.httpsPort}` : '';
+		const ops = address.opsPort !== undefined ? `; ops (/metrics, /admin) on ${config.opsHost}:${address.opsPort}` : '; ops listener disabled';
 
-		log.info(`listening on ${config.host} http/ws :${address.port}${tls} with ${listener.kind} (${reason}); ${this.workers.workers.length} mediasoup workers`);
+		log.info(`listening on ${config.host} http/ws :${address.port}${tls} with ${listener.kind} (${reason}); ${this.workers.workers.length} mediasoup workers${ops}`);
 	}
 
 	#accept(ws: WsConnection): void {

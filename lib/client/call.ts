@@ -339,14 +339,16 @@ export class Call extends EventTarget {
 		this.#peerId = response.peerId;
 		this.#reconnectToken = response.reconnectToken;
 		this.#everJoined = true;
+		// The roster now, before any await: notifications that arrive while the
+		// transports are made are newer than this answer, and must not be undone
+		// by it (a newProducer would be taken for one gone and never consumed).
+		for (const info of response.peers) this.#syncPeer(info);
+		this.#consumeMissing(response.peers);
 
 		await media.load(response.roomId);
 		await media.createTransport('recv');
 		await media.createTransport('send');
 		signaling.startHeartbeat();
-
-		for (const info of response.peers) this.#syncPeer(info);
-		this.#consumeMissing(response.peers);
 
 		// Send first, then receive: the consumers wait for the gate (also when the camera is refused).
 		try {

@@ -4,7 +4,8 @@
 //
 // URL parameters:
 //   server  ws(s):// URL of the vcall server (default: /config.json's serverUrl,
-//           else ws(s)://<this host>:3000/)
+//           else ws(s)://<this host>:3000/); another origin than those only
+//           after the user confirms (server-url.ts)
 //   room    room id to join (the invite link carries it); default: a new room
 //   name    display name (pre-fills the pre-join screen)
 //   join=1  skip the pre-join screen and join at once (scripts and tests)
@@ -25,6 +26,7 @@ import { ChatPanel } from './chat-panel.js';
 import { $ } from './dom.js';
 import { PreJoin } from './prejoin.js';
 import { RemoteAudio } from './remote-audio.js';
+import { resolveServerUrl } from './server-url.js';
 import { collectStats, inboundFigures, loudestPeer, scoreFromLoss } from './stats.js';
 import { StatsPanel } from './stats-panel.js';
 import { Tiles } from './tiles.js';
@@ -47,22 +49,6 @@ function flag(name: string, fallback: boolean): boolean {
 	const value = params.get(name);
 
 	return value === null ? fallback : !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
-}
-
-async function defaultServerUrl(): Promise<string> {
-	try {
-		const response = await fetch('config.json', { cache: 'no-store' });
-
-		if (response.ok) {
-			const config = (await response.json()) as { serverUrl?: unknown };
-
-			if (typeof config.serverUrl === 'string' && config.serverUrl) return config.serverUrl;
-		}
-	} catch {
-		// No config.json (e.g. served by the tests): fall through.
-	}
-
-	return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname || 'localhost'}:3000/`;
 }
 
 // ---- window.vcall: usable before the call starts (state() says 'idle') ----
@@ -293,7 +279,7 @@ async function join(options: CallOptions, preview?: Map<Source, MediaStreamTrack
 }
 
 async function main(): Promise<void> {
-	const serverUrl = params.get('server') ?? (await defaultServerUrl());
+	const serverUrl = await resolveServerUrl(params.get('server'));
 	const options: CallOptions = {
 		serverUrl,
 		room: params.get('room') ?? 'create',
@@ -320,7 +306,10 @@ async function main(): Promise<void> {
 
 	const { tracks, ...choice } = await new PreJoin(options, { displayName: params.get('name') ?? '', room: options.room, serverUrl }).open();
 
-	await join({ ...options, ...choice, serverUrl: choice.serverUrl || serverUrl }, tracks);
+	// A server typed on the pre-join screen goes through the same check as a link's.
+	const chosen = choice.serverUrl && choice.serverUrl !== serverUrl ? await resolveServerUrl(choice.serverUrl) : serverUrl;
+
+	await join({ ...options, ...choice, serverUrl: chosen }, tracks);
 }
 
 void main();

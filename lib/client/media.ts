@@ -7,6 +7,7 @@
 
 import type { Device, types as ms } from 'mediasoup-client';
 import type { ConsumeResponse, DataProducerInfo, ProducerInfo, Responses } from '../protocol/methods.js';
+import { MAX_CONSUME_MANY } from '../protocol/limits.js';
 import { sctpStream } from '../protocol/request.js';
 import type { ClosedConsumerState, ConsumerState, Source } from './api.js';
 import { errorCode, type Signaling } from './signaling.js';
@@ -109,6 +110,10 @@ export class Media {
 	 * batches concurrent consume() calls into one SDP renegotiation).
 	 */
 	#gate = deferred();
+	/** Producers asked for in the same task: one consumeMany for all of them. */
+	#batch: { producerIds: string[]; answer: Promise<Responses['consumeMany']> } | undefined;
+	/** The server keeps the rtpCapabilities of our first successful consume (per peer, so per join). */
+	#capabilitiesSent = false;
 
 	constructor(device: Device, signaling: Signaling, options: MediaOptions, events: MediaEvents) {
 		this.#device = device;
@@ -148,6 +153,7 @@ export class Media {
 	/** Loads the device with the room's codecs (once: a Device cannot be loaded twice). */
 	async load(roomId: string): Promise<void> {
 		this.#roomId = roomId;
+		this.#capabilitiesSent = false;
 		if (this.#device.loaded) return;
 
 		const { rtpCapabilities } = await this.#signaling.request('getRouterRtpCapabilities', { roomId });
@@ -460,11 +466,7 @@ export class Media {
 		let data: ConsumeResponse;
 
 		try {
-			data = await this.#signaling.request('consume', {
-				roomId: this.#roomId,
-				producerId: info.producerId,
-				rtpCapabilities: this.#device.rtpCapabilities
-			});
+			data = await this.#requestConsume(info.producerId);
 		} catch (error) {
 			// The producer may have closed in the meantime.
 			if (errorCode(error) === ErrorCode.NOT_FOUND) return;
@@ -499,7 +501,43 @@ export class Media {
 			return;
 		}
 		this.#events.changed();
-		await this.resumeConsumer(consumer.id);
+		// Audio consumers start unpaused; video ones wait until we are ready for the key frame.
+		if (data.paused) await this.resumeConsumer(consumer.id);
+	}
+
+	/** A consume that joins the consumeMany of every consume() passing the gate in the same task. */
+	async #requestConsume(producerId: string): Promise<ConsumeResponse> {
+		if (!this.#batch || this.#batch.producerIds.length >= MAX_CONSUME_MANY) {
+			const producerIds: string[] = [];
+			const sent = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => {
+				if (this.#batch?.producerIds === producerIds) this.#batch = undefined;
+
+				return this.#signaling.request('consumeMany', {
+					roomId: this.#roomId,
+					producerIds,
+					...(this.#capabilitiesSent ? {} : { rtpCapabilities: this.#device.rtpCapabilities })
+				});
+			});
+
+			this.#batch = { producerIds, answer: sent };
+		}
+
+		const batch = this.#batch;
+
+		batch.producerIds.push(producerId);
+
+		const answer = await batch.answer;
+		const data = answer.consumers.find((c) => c.producerId === producerId);
+
+		if (data) {
+			this.#capabilitiesSent = true;
+
+			return data;
+		}
+
+		const failure = answer.failed.find((f) => f.producerId === producerId);
+
+		throw Object.assign(new Error(failure?.errorReason ?? `consumeMany did not answer for ${producerId}`), { code: failure?.errorCode ?? ErrorCode.INTERNAL });
 	}
 
 	/** The server creates consumers paused until we are ready for them; resuming one twice is harmless. */

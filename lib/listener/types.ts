@@ -67,8 +67,8 @@ export interface WsConnection {
 	readonly client: ClientInfo;
 	/** Bytes queued for this socket and not yet sent. */
 	bufferedAmount(): number;
-	/** Sends one text frame. Returns false when the connection is already closed. */
-	send(text: string): boolean;
+	/** Sends one text frame (a string, or its UTF-8 bytes). Returns false when the connection is already closed. */
+	send(text: string | Buffer): boolean;
 	/** Closes with a code and reason (close codes 4000-4999 are ours). */
 	close(code: number, reason: string): void;
 	/** Set by the consumer of the connection. */

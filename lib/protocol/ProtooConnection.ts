@@ -7,7 +7,7 @@ import { describeError, RateLimitedLog } from '../log.js';
 import { CloseCode, type WsConnection } from '../listener/types.js';
 import { TokenBucket } from '../limits/TokenBucket.js';
 import { ErrorCode, rateLimited, RequestError } from './errors.js';
-import { errorResponse, notification, parseMessage, successResponse } from './messages.js';
+import { errorResponse, notification, parseMessage, successResponse, type OutgoingNotification } from './messages.js';
 import { validateRequest, type NotificationMethod, type Notifications, type Request, type Responses } from './methods.js';
 
 const debug = debugFactory('vcall:protocol');
@@ -19,6 +19,8 @@ const errorLog = new RateLimitedLog(5, 60_000);
 export interface PeerChannel {
 	readonly closed: boolean;
 	notify<M extends NotificationMethod>(method: M, data: Notifications[M]): void;
+	/** Sends a notification built once for many receivers. */
+	deliver(notification: OutgoingNotification): void;
 	/** Ends the connection for good (the client will not reconnect by itself). */
 	close(reason: string): void;
 }
@@ -80,6 +82,11 @@ export class ProtooConnection implements PeerChannel {
 	notify<M extends NotificationMethod>(method: M, data: Notifications[M]): void {
 		if (this.#closed) return;
 		this.#ws.send(notification(method, data));
+	}
+
+	deliver(outgoing: OutgoingNotification): void {
+		if (this.#closed) return;
+		this.#ws.send(outgoing.frame);
 	}
 
 	close(reason: string): void {

@@ -3,6 +3,7 @@
 
 export type {
 	ConsumeDataResponse,
+	ConsumeManyResponse,
 	ConsumeResponse,
 	DataProducerInfo,
 	IceServer,

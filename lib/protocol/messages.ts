@@ -123,3 +123,24 @@ export function errorResponse(id: number, errorCode: number, errorReason: string
 export function notification(method: string, data: unknown): string {
 	return JSON.stringify({ notification: true, method, data });
 }
+
+/**
+ * A notification for several receivers (a room's fan-out): serialized and
+ * UTF-8 encoded once, on first use, and the same bytes go to every socket.
+ */
+export class OutgoingNotification {
+	readonly method: string;
+	readonly data: unknown;
+	#frame: Buffer | undefined;
+
+	constructor(method: string, data: unknown) {
+		this.method = method;
+		this.data = data;
+	}
+
+	get frame(): Buffer {
+		this.#frame ??= Buffer.from(notification(this.method, this.data));
+
+		return this.#frame;
+	}
+}

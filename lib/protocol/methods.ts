@@ -9,6 +9,7 @@ import type { types as mc } from 'mediasoup-client';
 import { z } from 'zod';
 import { ROOM_ID } from '../auth/grants.js';
 import { ErrorCode, RequestError } from './errors.js';
+import { MAX_CONSUME_MANY } from './limits.js';
 
 const MAX_METADATA_BYTES = 4096;
 
@@ -122,7 +123,17 @@ export const requestSchemas = {
 	connectWebRtcTransport: z.object({ ...inRoom, transportId: objectId, dtlsParameters }),
 	restartIce: z.object({ ...inRoom, transportId: objectId }),
 	produce: z.object({ ...inRoom, transportId: objectId, kind: z.enum(['audio', 'video']), rtpParameters, metadata }),
-	consume: z.object({ ...inRoom, producerId: objectId, rtpCapabilities }),
+	// rtpCapabilities are needed on a peer's first consume only: the room remembers them.
+	consume: z.object({ ...inRoom, producerId: objectId, rtpCapabilities: rtpCapabilities.optional() }),
+	consumeMany: z.object({
+		...inRoom,
+		producerIds: z
+			.array(objectId)
+			.min(1)
+			.max(MAX_CONSUME_MANY)
+			.refine((ids) => new Set(ids).size === ids.length, 'producerIds must not repeat'),
+		rtpCapabilities: rtpCapabilities.optional()
+	}),
 	resumeConsumer: z.object({ ...inRoom, consumerId: objectId }),
 	pauseConsumer: z.object({ ...inRoom, consumerId: objectId }),
 	closeConsumer: z.object({ ...inRoom, consumerId: objectId }),
@@ -268,8 +279,17 @@ export interface ConsumeResponse {
 	kind: 'audio' | 'video';
 	rtpParameters: mc.RtpParameters;
 	type: 'simple' | 'simulcast' | 'svc' | 'pipe';
+	/** Audio starts flowing at once (false); video waits for resumeConsumer (true). */
+	paused: boolean;
 	producerPaused: boolean;
 	metadata: Record<string, unknown>;
+}
+
+export interface ConsumeManyResponse {
+	/** One per producer consumed, in the order asked. */
+	consumers: ConsumeResponse[];
+	/** The producers that could not be consumed, each with the code consume would have answered. */
+	failed: { producerId: string; errorCode: number; errorReason: string }[];
 }
 
 export interface ConsumeDataResponse {
@@ -303,6 +323,7 @@ export interface Responses {
 	restartIce: { iceParameters: mc.IceParameters };
 	produce: { producerId: string; /** Same as producerId. */ id: string };
 	consume: ConsumeResponse;
+	consumeMany: ConsumeManyResponse;
 	resumeConsumer: Success;
 	pauseConsumer: Success;
 	closeConsumer: Success;

@@ -3,6 +3,7 @@
 // transports, producers and consumers wait for rejoinRoom.
 
 import type * as ms from 'mediasoup/types';
+import type { OutgoingNotification } from '../protocol/messages.js';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import type { DataProducerInfo, Notifications, PeerInfo, ProducerInfo } from '../protocol/methods.js';
 import type { Grants, JoinClaims } from '../auth/grants.js';
@@ -33,6 +34,11 @@ export class Peer {
 	readonly consumers = new Map<string, ms.Consumer>();
 	readonly dataProducers = new Map<string, ms.DataProducer<ProducerAppData>>();
 	readonly dataConsumers = new Map<string, ms.DataConsumer>();
+	/**
+	 * The capabilities of the peer's last successful consume (mediasoup
+	 * validated them then): later consumes may leave them out.
+	 */
+	rtpCapabilities: ms.RtpCapabilities | undefined;
 	#reconnectToken = randomId(24);
 	#channel: PeerChannel | undefined;
 	#graceTimer: NodeJS.Timeout | undefined;
@@ -86,6 +92,10 @@ export class Peer {
 	notify: PeerChannel['notify'] = (method, data) => {
 		this.#channel?.notify(method, data);
 	};
+
+	deliver(outgoing: OutgoingNotification): void {
+		this.#channel?.deliver(outgoing);
+	}
 
 	transport(direction: Direction): ms.WebRtcTransport<TransportAppData> | undefined {
 		for (const transport of this.transports.values()) if (transport.appData.direction === direction) return transport;

@@ -13,8 +13,9 @@ import type { MediaWorker } from '../media/WorkerPool.js';
 import { listenInfos, MEDIA_CODECS } from '../media/settings.js';
 import { turnServers } from '../media/turn.js';
 import { ErrorCode, forbidden, invalidState, notFound, rateLimited, RequestError } from '../protocol/errors.js';
+import { OutgoingNotification } from '../protocol/messages.js';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
-import type { Notifications, NotificationMethod, PeerInfo, RequestData, Responses, RoomInfo, RoomMethod, RoomRequest, Success } from '../protocol/methods.js';
+import type { ConsumeResponse, Notifications, NotificationMethod, PeerInfo, RequestData, Responses, RoomInfo, RoomMethod, RoomRequest, Success } from '../protocol/methods.js';
 import { randomId } from '../secrets.js';
 import { DataRateLimit } from './DataRateLimit.js';
 import { dataProducerInfo, Peer, type ProducerAppData, type TransportAppData } from './Peer.js';
@@ -61,6 +62,22 @@ async function media<T>(operation: Promise<T>, refused: string): Promise<T> {
 		debug('mediasoup refused %s: %s', refused, (error as Error).message);
 		throw new RequestError(ErrorCode.MEDIA_ERROR, `mediasoup refused ${refused}`);
 	}
+}
+
+/** The capabilities sent with a consume, or the ones its peer's earlier consume left. */
+function capabilitiesOf(peer: Peer, given: RequestData<'consume'>['rtpCapabilities']): ms.RtpCapabilities {
+	const rtpCapabilities = (given as ms.RtpCapabilities | undefined) ?? peer.rtpCapabilities;
+
+	if (!rtpCapabilities) throw new RequestError(ErrorCode.BAD_REQUEST, 'rtpCapabilities are required until a consume has succeeded');
+
+	return rtpCapabilities;
+}
+
+/** A failure that is not the client's: logged, and told as INTERNAL. */
+function unexpected(error: unknown): RequestError {
+	debug('consume failed unexpectedly: %o', error);
+
+	return new RequestError(ErrorCode.INTERNAL, 'internal error');
 }
 
 export class Room extends EventEmitter<RoomEvents> {
@@ -190,6 +207,8 @@ export class Room extends EventEmitter<RoomEvents> {
 				return this.#serialize(request.method, () => this.#produce(peer, request.data));
 			case 'consume':
 				return this.#serialize(request.method, () => this.#consume(peer, request.data));
+			case 'consumeMany':
+				return this.#serialize(request.method, () => this.#consumeMany(peer, request.data));
 			case 'pauseConsumer':
 			case 'resumeConsumer':
 				return this.#serialize(request.method, () => this.#setConsumerPaused(peer, request.data.consumerId, request.method === 'pauseConsumer'));
@@ -277,7 +296,9 @@ export class Room extends EventEmitter<RoomEvents> {
 	}
 
 	#notifyOthers<M extends NotificationMethod>(except: Peer, method: M, data: Notifications[M]): void {
-		for (const peer of this.#peers.values()) if (peer !== except) peer.notify(method, data);
+		const outgoing = new OutgoingNotification(method, data);
+
+		for (const peer of this.#peers.values()) if (peer !== except) peer.deliver(outgoing);
 	}
 
 	/** Finds an object by id in the peer's own map; another peer's id is FORBIDDEN, an unknown one NOT_FOUND. */
@@ -391,31 +412,63 @@ export class Room extends EventEmitter<RoomEvents> {
 	}
 
 	async #consume(peer: Peer, data: RequestData<'consume'>): Promise<Responses['consume']> {
+		const transport = this.#consumingTransport(peer, 1);
+
+		return this.#consumeOne(peer, transport, data.producerId, capabilitiesOf(peer, data.rtpCapabilities));
+	}
+
+	/** Consumes several producers in one request; each one that fails is listed with the code consume would have answered. */
+	async #consumeMany(peer: Peer, data: RequestData<'consumeMany'>): Promise<Responses['consumeMany']> {
+		const transport = this.#consumingTransport(peer, data.producerIds.length);
+		const rtpCapabilities = capabilitiesOf(peer, data.rtpCapabilities);
+		// The worker takes the consumes in order; none waits for the previous answer.
+		const settled = await Promise.allSettled(data.producerIds.map((producerId) => this.#consumeOne(peer, transport, producerId, rtpCapabilities)));
+		const answer: Responses['consumeMany'] = { consumers: [], failed: [] };
+
+		settled.forEach((result, i) => {
+			if (result.status === 'fulfilled') {
+				answer.consumers.push(result.value);
+
+				return;
+			}
+
+			const error = result.reason instanceof RequestError ? result.reason : unexpected(result.reason);
+
+			answer.failed.push({ producerId: data.producerIds[i]!, errorCode: error.code, errorReason: error.message });
+		});
+
+		return answer;
+	}
+
+	/** The peer's recv transport, if it may take `count` more consumers. */
+	#consumingTransport(peer: Peer, count: number): ms.WebRtcTransport<TransportAppData> {
 		const transport = peer.transport('recv');
 
 		if (!peer.grants.subscribe) throw forbidden('the join token does not grant subscribe');
 		if (!transport) throw invalidState('create a recv transport before consuming');
-		if (peer.consumers.size >= MAX_CONSUMERS_PER_PEER) throw invalidState(`at most ${MAX_CONSUMERS_PER_PEER} consumers per peer`);
+		if (peer.consumers.size + count > MAX_CONSUMERS_PER_PEER) throw invalidState(`at most ${MAX_CONSUMERS_PER_PEER} consumers per peer`);
 
-		const producer = this.#findInRoom<ms.Producer<ProducerAppData>>('producers', data.producerId);
+		return transport;
+	}
+
+	async #consumeOne(peer: Peer, transport: ms.WebRtcTransport<TransportAppData>, producerId: string, rtpCapabilities: ms.RtpCapabilities): Promise<ConsumeResponse> {
+		const producer = this.#findInRoom<ms.Producer<ProducerAppData>>('producers', producerId);
 
 		// One copy of a stream per peer: more would only multiply the worker's sending.
 		if (producer.appData.peerId === peer.id) throw forbidden('a peer cannot consume its own producer');
 		for (const consumer of peer.consumers.values())
 			if (consumer.producerId === producer.id) throw invalidState(`already consuming producer ${producer.id} (consumer ${consumer.id})`);
 
-		const rtpCapabilities = data.rtpCapabilities as unknown as ms.RtpCapabilities;
-
-		if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities }))
-			throw new RequestError(ErrorCode.MEDIA_ERROR, 'the given rtpCapabilities cannot receive this producer');
-
-		// Paused until the client has set up its side and calls resumeConsumer.
-		const consumer = await media(transport.consume({ producerId: producer.id, rtpCapabilities, paused: true }), 'rtpCapabilities');
+		// No router.canConsume first: consume negotiates (and refuses) by itself.
+		// Audio flows at once; video waits for resumeConsumer, so that the client
+		// is ready for the key frame the resume asks for.
+		const consumer = await media(transport.consume({ producerId: producer.id, rtpCapabilities, paused: producer.kind === 'video' }), 'rtpCapabilities');
 
 		if (peer.closed) {
 			consumer.close();
 			throw invalidState('peer has left');
 		}
+		peer.rtpCapabilities = rtpCapabilities;
 		peer.consumers.set(consumer.id, consumer);
 		consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
 
@@ -427,6 +480,7 @@ export class Room extends EventEmitter<RoomEvents> {
 			kind: consumer.kind,
 			rtpParameters: forClient.rtpParameters(consumer.rtpParameters),
 			type: consumer.type,
+			paused: consumer.paused,
 			producerPaused: consumer.producerPaused,
 			metadata: producer.appData.metadata
 		};
@@ -446,6 +500,8 @@ export class Room extends EventEmitter<RoomEvents> {
 	async #setConsumerPaused(peer: Peer, consumerId: string, paused: boolean): Promise<Success> {
 		const consumer = this.#own<ms.Consumer>(peer, 'consumers', consumerId);
 
+		// An old client resumes audio consumers that start unpaused: no worker round trip for that.
+		if (consumer.paused === paused) return SUCCESS;
 		try {
 			await (paused ? consumer.pause() : consumer.resume());
 		} catch (error) {

@@ -36,6 +36,9 @@ const { values } = parseArgs({
 		'soak-seconds': { type: 'string' },
 		out: { type: 'string' },
 		'no-protoo': { type: 'boolean', default: false },
+		scheme: { type: 'string', default: 'ws,wss' },
+		flow: { type: 'string', default: 'short,original' },
+		profile: { type: 'boolean', default: false },
 		set: { type: 'string', multiple: true },
 		'wait-quiet': { type: 'string' },
 		render: { type: 'boolean', default: false },
@@ -52,6 +55,9 @@ if (values.help) {
 			'  --soak-seconds N    soak duration (default 600, quick 60)',
 			'  --out DIR           output directory (default tests/bench/results, or tests/bench/results/quick with --quick)',
 			'  --no-protoo         skip the protoo-server comparison stack',
+			'  --scheme LIST       join: ws, wss or ws,wss (default; a dev certificate from certs/make-dev-cert.sh)',
+			'  --flow LIST         join: short (capabilities once, consumeMany, no audio resume), original (the first client\'s flow) or both (default)',
+			'  --profile           join: the servers run with node --cpu-prof; prints self time grouped by package (profiles in OUT/profile/)',
 			'  --render            run nothing: rewrite results.txt, the plots and README-bench.md from results.json (e.g. after editing tests/bench/results/analysis.md)',
 			'  --wait-quiet S      before each benchmark wait up to S seconds for other processes to leave the CPUs idle (default 180, quick 60)',
 			'  --set NAME=VALUE    override a tuning knob, e.g. joinBackground=10, joinSamples=20, scalingLevels=1:10, soakLanes=4 (for trying things out)'
@@ -69,6 +75,20 @@ if (unknown.length) {
 	process.exit(2);
 }
 
+/** A comma-separated list of allowed words. */
+function listOption<T extends string>(name: string, value: string, allowed: readonly T[]): T[] {
+	const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+
+	if (!items.length || items.some((item) => !allowed.includes(item as T))) {
+		console.error(`--${name} takes a comma-separated list of ${allowed.join(', ')}`);
+		process.exit(2);
+	}
+
+	return items as T[];
+}
+
+const schemes = listOption('scheme', values.scheme, ['ws', 'wss'] as const);
+const joinFlows = listOption('flow', values.flow, ['short', 'original'] as const);
 const soakSeconds = Number(values['soak-seconds'] ?? (quick ? 60 : 600));
 
 if (!Number.isFinite(soakSeconds) || soakSeconds < 10 || soakSeconds > 24 * 3600) {
@@ -131,6 +151,9 @@ const ctx: BenchContext = {
 	quick,
 	stacks,
 	soakSeconds,
+	schemes,
+	joinFlows,
+	profileDir: values.profile ? path.join(outDir, 'profile') : undefined,
 	log,
 	param: (name, fallback) => params.get(name)?.[0] ?? fallback,
 	list: (name, fallback) => params.get(name) ?? fallback

@@ -36,6 +36,8 @@ export class TestPeer {
 	recvTransport: mc.Transport | undefined;
 	readonly producers = new Map<string, mc.Producer>();
 	readonly consumers = new Map<string, mc.Consumer>();
+	/** Typed requests sent (each has an answer): with notifications.length, the messages of this peer. */
+	requests = 0;
 	#waiters: { match: (n: Notification) => boolean; resolve: (n: Notification) => void }[] = [];
 
 	static async connect(url: string, options: { retries?: number } = {}): Promise<TestPeer> {
@@ -68,11 +70,15 @@ export class TestPeer {
 	}
 
 	request<M extends RequestMethod>(method: M, ...[data]: {} extends RequestParams<M> ? [RequestParams<M>?] : [RequestParams<M>]): Promise<Responses[M]> {
+		this.requests++;
+
 		return request(this.protoo, method, (data ?? {}) as RequestParams<M>);
 	}
 
 	/** A request in this peer's room. */
 	roomRequest<M extends RoomMethod>(method: M, ...[data]: {} extends RoomParams<M> ? [RoomParams<M>?] : [RoomParams<M>]): Promise<Responses[M]> {
+		this.requests++;
+
 		return request(this.protoo, method, { roomId: this.roomId, ...data } as RequestParams<M>);
 	}
 
@@ -178,9 +184,34 @@ export class TestPeer {
 		return producer;
 	}
 
-	/** consume + client-side consumer + resumeConsumer, as a real client does. */
+	/**
+	 * The short consume flow (what the browser client does): rtpCapabilities
+	 * on the first consume only, and resumeConsumer only for consumers the
+	 * server made paused (video). Off: the original flow, capabilities on
+	 * every consume and a resume for each consumer, as older clients do.
+	 */
+	shortFlow = false;
+	#capabilitiesSent = false;
+
+	/** consume + client-side consumer + resumeConsumer where needed, as a real client does. */
 	async consume(producerId: string): Promise<mc.Consumer> {
-		const data = await this.roomRequest('consume', { producerId, rtpCapabilities: this.device.rtpCapabilities });
+		return this.#consumed(await this.roomRequest('consume', { producerId, ...this.#capabilities() }));
+	}
+
+	/** consumeMany + a client-side consumer for each producer it consumed; `failed` as the server answered. */
+	async consumeMany(producerIds: string[]): Promise<{ consumers: mc.Consumer[]; failed: Responses['consumeMany']['failed'] }> {
+		const answer = await this.roomRequest('consumeMany', { producerIds, ...this.#capabilities() });
+
+		return { consumers: await Promise.all(answer.consumers.map((data) => this.#consumed(data))), failed: answer.failed };
+	}
+
+	#capabilities(): { rtpCapabilities?: mc.RtpCapabilities } {
+		return this.shortFlow && this.#capabilitiesSent ? {} : { rtpCapabilities: this.device.rtpCapabilities };
+	}
+
+	async #consumed(data: Responses['consume']): Promise<mc.Consumer> {
+		this.#capabilitiesSent = true;
+
 		const consumer = await this.recvTransport!.consume({
 			id: data.consumerId,
 			producerId: data.producerId,
@@ -189,7 +220,7 @@ export class TestPeer {
 			appData: { peerId: data.peerId, metadata: data.metadata }
 		});
 
-		await this.roomRequest('resumeConsumer', { consumerId: consumer.id });
+		if (data.paused || !this.shortFlow) await this.roomRequest('resumeConsumer', { consumerId: consumer.id });
 		this.consumers.set(consumer.id, consumer);
 
 		return consumer;
@@ -214,4 +245,23 @@ export async function errorCodeOf(promise: Promise<unknown>): Promise<number> {
 	}
 
 	throw new Error('request succeeded, an error was expected');
+}
+
+/**
+ * Alice creates a room and bob joins it; both close when the test ends. With
+ * `media`, both then have their send and receive transports.
+ */
+export async function aliceAndBob(
+	t: { teardown: (fn: () => void) => void },
+	url: string,
+	{ media = false, aliceRetries = 0, named = false } = {}
+): Promise<{ alice: TestPeer; bob: TestPeer }> {
+	const [alice, bob] = await Promise.all([TestPeer.connect(url, { retries: aliceRetries }), TestPeer.connect(url)]);
+
+	t.teardown(() => [alice, bob].forEach((p) => p.close()));
+	await alice.create(named ? { displayName: 'alice' } : {});
+	await bob.join(alice.roomId, named ? { displayName: 'bob' } : {});
+	if (media) await Promise.all([alice.setupMedia(), bob.setupMedia()]);
+
+	return { alice, bob };
 }

@@ -9,6 +9,7 @@
 // {id, cmd} commands (inspect, gc, lag, stop) with {type: 'reply', id, result}.
 // Stops on 'stop', on SIGTERM/SIGINT, or when the parent goes.
 
+import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ConfigInput } from '../../lib/config/options.js';
 import type { ListenerKind } from '../../lib/listener/types.js';
@@ -30,7 +31,11 @@ export interface ServerChildOptions {
 export interface ReadyMessage {
 	type: 'ready';
 	url: string;
+	/** wss:// when the config has a certificate. */
+	secureUrl: string | undefined;
 	httpUrl: string;
+	/** The ops listener (the protoo stack has none: its one HTTP port). */
+	opsUrl: string;
 	pid: number;
 	workerPids: number[];
 	listener: string;
@@ -61,7 +66,29 @@ export interface Inspection {
 	activeHandles: number;
 }
 
-export type Command = 'inspect' | 'gc' | 'lag' | 'stop';
+/** Writes handed to client sockets since the server started (TLS: each is one SSL_write, one TLS record up to 16 KiB). */
+export interface SocketWrites {
+	tls: number;
+	tcp: number;
+}
+
+export type Command = 'inspect' | 'gc' | 'lag' | 'writes' | 'stop';
+
+/**
+ * Counts what the listener (ws, or protoo-server's WebSocket-Node) hands to
+ * client sockets: every write and writev of a net.Socket goes through
+ * _writeGeneric. mediasoup's channel pipes have no remote address.
+ */
+const socketWrites: SocketWrites = { tls: 0, tcp: 0 };
+const socketProto = net.Socket.prototype as unknown as { _writeGeneric: (this: net.Socket, ...args: unknown[]) => unknown };
+const writeGeneric = socketProto._writeGeneric;
+
+socketProto._writeGeneric = function (this: net.Socket, ...args: unknown[]) {
+	if ((this as { encrypted?: boolean }).encrypted) socketWrites.tls++;
+	else if (this.remoteAddress !== undefined) socketWrites.tcp++;
+
+	return writeGeneric.apply(this, args);
+};
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ServerChildOptions;
 const config = testConfig({ ...options.overrides, ...(options.listener ? { listener: options.listener } : {}) });
@@ -70,18 +97,20 @@ let rooms: Rooms;
 let workers: WorkerPool;
 let stop: () => Promise<void>;
 let port: number;
+let opsPort: number | undefined;
+let httpsPort: number | undefined;
 let listener: { kind: string; reason: string };
 
 if (options.stack === 'protoo') {
 	const stack = await startProtooStack(config);
 
-	({ rooms, workers, port, listener } = stack);
+	({ rooms, workers, port, httpsPort, listener } = stack);
 	stop = () => stack.close();
 } else {
 	const server = await Server.start(config);
 
 	({ rooms, workers } = server);
-	port = server.address.port;
+	({ port, opsPort, httpsPort } = server.address);
 	listener = server.health().listener;
 	stop = () => server.shutdown('test over');
 }
@@ -158,6 +187,9 @@ process.on('message', (message: { id: number; cmd: Command }) => {
 		case 'lag':
 			reply(takeLag());
 			break;
+		case 'writes':
+			reply({ ...socketWrites });
+			break;
 		case 'stop':
 			reply({ stopping: true });
 			void shutdown();
@@ -172,7 +204,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => vo
 const ready: ReadyMessage = {
 	type: 'ready',
 	url: `ws://${config.host}:${port}/`,
+	secureUrl: httpsPort === undefined ? undefined : `wss://${config.host}:${httpsPort}/`,
 	httpUrl: `http://${config.host}:${port}`,
+	opsUrl: `http://${config.host}:${opsPort ?? port}`,
 	pid: process.pid,
 	workerPids: workers.workers.map((w) => w.worker.pid),
 	listener: listener.kind,

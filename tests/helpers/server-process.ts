@@ -10,11 +10,11 @@ import type { ConfigInput } from '../../lib/config/options.js';
 import type { ListenerKind } from '../../lib/listener/types.js';
 import { OutputTail } from './output-tail.js';
 import { sampleServer, type ServerSample } from './proc.js';
-import type { Command, EventLoopLag, Inspection, ReadyMessage, StackKind } from './server-child.js';
+import type { Command, EventLoopLag, Inspection, ReadyMessage, SocketWrites, StackKind } from './server-child.js';
 
 const CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url));
 
-export type { EventLoopLag, Inspection, StackKind };
+export type { EventLoopLag, Inspection, SocketWrites, StackKind };
 
 /** How a process is started: child_process.spawn, or Sandbox.spawn in a network namespace. */
 export type Spawner = (command: string, args: string[], options: SpawnOptions) => ChildProcess;
@@ -39,7 +39,11 @@ export interface ServerProcessOptions {
 
 export class ServerProcess {
 	readonly url: string;
+	/** wss:// when the server was given a certificate. */
+	readonly secureUrl: string | undefined;
 	readonly httpUrl: string;
+	/** /metrics, /health with internals. */
+	readonly opsUrl: string;
 	readonly pid: number;
 	readonly workerPids: number[];
 	/** The listener kind ('uws', 'node', 'protoo-server') and why it was picked. */
@@ -98,7 +102,9 @@ export class ServerProcess {
 		this.#output = output;
 		this.#exited = exited;
 		this.url = ready.url;
+		this.secureUrl = ready.secureUrl;
 		this.httpUrl = ready.httpUrl;
+		this.opsUrl = ready.opsUrl;
 		this.pid = ready.pid;
 		this.workerPids = ready.workerPids;
 		this.listener = ready.listener;
@@ -165,12 +171,17 @@ export class ServerProcess {
 		return this.#command<EventLoopLag>('lag');
 	}
 
+	/** Writes to client sockets so far, TLS and plain. */
+	writes(): Promise<SocketWrites> {
+		return this.#command<SocketWrites>('writes');
+	}
+
 	/** CPU, memory and fds of the server's Node process and its workers, from /proc. */
 	sample(): ServerSample {
 		return sampleServer(this.pid);
 	}
 
-	/** GET a path of the server's HTTP side as JSON (e.g. /health). */
+	/** GET a path of the server's ops listener as JSON (e.g. /health with the media counts). */
 	async getJson<T>(pathname: string): Promise<T> {
 		return JSON.parse(await this.getText(pathname)) as T;
 	}
@@ -178,7 +189,7 @@ export class ServerProcess {
 	/** GET without keep-alive: this process's connection must not linger in the server's open fds. */
 	getText(pathname: string): Promise<string> {
 		return new Promise((resolve, reject) => {
-			const request = http.get(`${this.httpUrl}${pathname}`, { agent: false, timeout: 10_000 }, (response) => {
+			const request = http.get(`${this.opsUrl}${pathname}`, { agent: false, timeout: 10_000 }, (response) => {
 				let body = '';
 
 				response.setEncoding('utf8');

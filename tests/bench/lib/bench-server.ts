@@ -12,7 +12,7 @@ export interface StackSpec {
 	listener: 'node' | 'uws';
 }
 
-/** What the benchmarks change in testConfig(): two workers, a long peer timeout (load clients send no heartbeats), short grace and idle times. */
+/** What the benchmarks change in testConfig(): two workers, a long peer timeout (load clients send no heartbeats), short grace and idle times, room for the original flow's parallel consumes. */
 export const BENCH_OVERRIDES = {
 	numWorkers: 2,
 	rtcMinPort: 47000,
@@ -21,16 +21,21 @@ export const BENCH_OVERRIDES = {
 	peerTimeout: 3600,
 	reconnectGrace: 2,
 	roomIdleTimeout: 2,
-	frontendUrl: '*'
+	frontendUrl: '*',
+	// Every load client comes from 127.0.0.1: the per-address quotas would refuse the background rooms.
+	maxConnectionsPerIp: 100_000,
+	roomCreatesPerMinute: 100_000,
+	// The original consume flow sends a consume per producer at once (12 for a 7th peer); the short flow sends one consumeMany.
+	maxRequestsInFlight: 32
 } satisfies ConfigInput;
 
-export function startBenchServer(spec: StackSpec, overrides: ConfigInput = {}): Promise<ServerProcess> {
+export function startBenchServer(spec: StackSpec, overrides: ConfigInput = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
 	return ServerProcess.start({
 		stack: spec.stack,
 		listener: spec.listener,
 		overrides: { ...BENCH_OVERRIDES, ...overrides },
 		// VCALL_BENCH_SERVER_ARGS adds Node options to the server, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
-		nodeArgs: ['--expose-gc', ...(process.env.VCALL_BENCH_SERVER_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
+		nodeArgs: ['--expose-gc', ...nodeArgs, ...(process.env.VCALL_BENCH_SERVER_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
 		env: { ...process.env, DEBUG: '' }
 	});
 }

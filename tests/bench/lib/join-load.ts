@@ -70,6 +70,18 @@ export interface JoinMeasurement {
 	otherCpuPercent: number;
 	errors: number;
 	seconds: number;
+	/** WebSocket messages per room joined (requests, answers, notifications), counted by the clients. */
+	messagesPerRoom: number;
+	/** Writes to client sockets per room joined, counted in the server (TLS ones are SSL_writes). */
+	socketWritesPerRoom: number;
+}
+
+/** How the sampler's peers reach the server and which consume flow they use. */
+export interface JoinFlow {
+	/** ws:// or wss:// URL of the server. */
+	url: string;
+	/** The short flow (capabilities once, consumeMany on join, no resume for audio) instead of the original. */
+	shortFlow: boolean;
 }
 
 /**
@@ -79,6 +91,7 @@ export interface JoinMeasurement {
  */
 export class JoinSampler {
 	readonly server: ServerProcess;
+	readonly #flow: JoinFlow;
 	readonly #perIndex: number[][] = Array.from({ length: PEERS_PER_ROOM }, () => []);
 	readonly #settled: number[] = [];
 	readonly #connects: number[] = [];
@@ -91,9 +104,12 @@ export class JoinSampler {
 	#failedRooms = 0;
 	#measured = 0;
 	#seconds = 0;
+	#messages = 0;
+	#writes = 0;
 
-	constructor(server: ServerProcess) {
+	constructor(server: ServerProcess, flow: JoinFlow = { url: server.url, shortFlow: false }) {
 		this.server = server;
+		this.#flow = flow;
 	}
 
 	/** Joins one room of 7, timing each join, then everyone leaves. */
@@ -101,11 +117,12 @@ export class JoinSampler {
 		const server = this.server;
 		const started = performance.now();
 		const room = new MediaRoom();
+		const writesBefore = await server.writes();
 		const before: ServerSample = server.sample();
 		const selfBefore = selfCpuSeconds();
 
 		try {
-			for (let p = 0; p < PEERS_PER_ROOM; p++) await room.add(server.url, { measureSettle: true });
+			for (let p = 0; p < PEERS_PER_ROOM; p++) await room.add(this.#flow.url, { measureSettle: true, shortFlow: this.#flow.shortFlow });
 		} catch (error) {
 			this.#failedRooms++;
 			await room.leave();
@@ -116,6 +133,7 @@ export class JoinSampler {
 
 		const after = server.sample();
 		const used = cpuBetween(before, after);
+		const writesAfter = await server.writes();
 
 		this.#joinWall += performance.now() - started;
 		this.#generatorCpu += selfCpuSeconds() - selfBefore;
@@ -126,6 +144,8 @@ export class JoinSampler {
 		this.#connects.push(...room.timings.map((t) => t.connectMs));
 		this.#settled.push(room.settledMs[PEERS_PER_ROOM - 1]!);
 		this.#errors += room.errors;
+		this.#messages += room.messages;
+		this.#writes += writesAfter.tls + writesAfter.tcp - writesBefore.tls - writesBefore.tcp;
 		this.#measured++;
 
 		await room.leave();
@@ -154,7 +174,9 @@ export class JoinSampler {
 			generatorCpuPercent: wall ? (this.#generatorCpu * 1000 * 100) / wall : Number.NaN,
 			otherCpuPercent: wall ? (Math.max(0, this.#machineCpu - cpu.node - cpu.workers - this.#generatorCpu) * 1000 * 100) / wall : Number.NaN,
 			errors: this.#errors + this.#failedRooms,
-			seconds: this.#seconds
+			seconds: this.#seconds,
+			messagesPerRoom: measured ? this.#messages / measured : Number.NaN,
+			socketWritesPerRoom: measured ? this.#writes / measured : Number.NaN
 		};
 	}
 }

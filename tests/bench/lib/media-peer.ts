@@ -79,6 +79,22 @@ export class MediaPeer {
 		return consuming;
 	}
 
+	/** The short flow's join: every producer already there in one consumeMany; each refused one fails like its consume would. */
+	#consumeAll(producerIds: string[]): Promise<unknown>[] {
+		if (!producerIds.length) return [];
+		for (const producerId of producerIds) this.#consumed.add(producerId);
+
+		const batch = this.peer.consumeMany(producerIds);
+
+		return producerIds.map((producerId) =>
+			batch.then(({ failed }) => {
+				const refusal = failed.find((f) => f.producerId === producerId);
+
+				if (refusal) throw Object.assign(new Error(refusal.errorReason), { code: refusal.errorCode });
+			})
+		);
+	}
+
 	#track(promise: Promise<unknown>): void {
 		const tracked = promise.catch((error: unknown) => {
 			if (this.#left) return;
@@ -107,12 +123,14 @@ export class MediaPeer {
 	static async join(
 		url: string,
 		roomId: string | undefined,
-		options: { audio?: boolean; video?: boolean; tolerateGone?: boolean } = {}
+		options: { audio?: boolean; video?: boolean; tolerateGone?: boolean; shortFlow?: boolean } = {}
 	): Promise<{ member: MediaPeer; timing: JoinTiming }> {
 		const started = performance.now();
 		const peer = await withTimeout(TestPeer.connect(url), STEP_TIMEOUT_MS, 'connect');
 		const opened = performance.now();
 		const member = new MediaPeer(peer);
+
+		peer.shortFlow = options.shortFlow ?? false;
 
 		try {
 			const response = await withTimeout(roomId ? peer.join(roomId) : peer.create(), STEP_TIMEOUT_MS, 'join');
@@ -125,7 +143,7 @@ export class MediaPeer {
 
 			member.#ready = true;
 
-			const consumptions = existing.map((producerId) => member.#consumeOnce(producerId, false) ?? Promise.resolve());
+			const consumptions = peer.shortFlow ? member.#consumeAll(existing) : existing.map((producerId) => member.#consumeOnce(producerId, false) ?? Promise.resolve());
 
 			// Announced during the setup: consumed like later ones (not part of the timed join).
 			for (const producerId of member.#early.splice(0)) member.#consumeOnce(producerId, true);
@@ -201,8 +219,8 @@ export class MediaRoom {
 	/** Per join: from the newcomer's WebSocket open until every member consumed its producers. */
 	readonly settledMs: number[] = [];
 
-	async add(url: string, options: { measureSettle?: boolean } = {}): Promise<JoinTiming> {
-		const { member, timing } = await MediaPeer.join(url, this.members[0]?.roomId);
+	async add(url: string, options: { measureSettle?: boolean; shortFlow?: boolean } = {}): Promise<JoinTiming> {
+		const { member, timing } = await MediaPeer.join(url, this.members[0]?.roomId, { shortFlow: options.shortFlow });
 
 		this.members.push(member);
 		this.timings.push(timing);
@@ -232,5 +250,10 @@ export class MediaRoom {
 
 	get errors(): number {
 		return this.members.reduce((sum, m) => sum + m.errors, 0);
+	}
+
+	/** WebSocket messages of the room so far: each request and its answer, and every notification. */
+	get messages(): number {
+		return this.members.reduce((sum, m) => sum + 2 * m.peer.requests + m.peer.notifications.length, 0);
 	}
 }

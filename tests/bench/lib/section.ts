@@ -1,5 +1,6 @@
 // What every benchmark returns to the runner, and what the runner gives it.
 
+import type { ConsumeFlow, Scheme } from '../bench-join.js';
 import type { StackSpec } from './bench-server.js';
 import type { Table } from './table.js';
 
@@ -47,6 +48,11 @@ export interface BenchContext {
 	/** Our listeners that load here, then protoo-server. */
 	stacks: StackSpec[];
 	soakSeconds: number;
+	/** The join benchmark's WebSocket schemes and consume flows (all combinations run, alternating). */
+	schemes: Scheme[];
+	joinFlows: ConsumeFlow[];
+	/** --profile: where the servers write their CPU profiles (the join benchmark groups them). */
+	profileDir: string | undefined;
 	log: (line: string) => void;
 	/** A tuning knob from --set name=value (for trying things out), or the default. */
 	param: (name: string, fallback: number) => number;
