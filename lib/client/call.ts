@@ -515,7 +515,16 @@ export class Call extends EventTarget {
 
 				return;
 			}
-			if (this.#tracks.get(source)?.track.readyState !== 'live') await this.#capture({ audio: source === 'mic', video: source === 'camera' });
+			if (this.#tracks.get(source)?.track.readyState !== 'live') {
+				try {
+					await this.#capture({ audio: source === 'mic', video: source === 'camera' });
+				} catch (error) {
+					// No device (or refused): it stays off.
+					this.#off.add(source);
+					this.changed();
+					throw error;
+				}
+			}
 
 			const track = this.#tracks.get(source)?.track;
 

@@ -79,8 +79,7 @@ export class PreJoin {
 			serverUrl: this.#input('server').value.trim(),
 			audio: this.#on.audio,
 			video: this.#on.video,
-			...(this.#micSelect.value ? { audioDeviceId: this.#micSelect.value } : {}),
-			...(this.#cameraSelect.value ? { videoDeviceId: this.#cameraSelect.value } : {}),
+			...this.#devices(),
 			tracks: new Map(this.#tracks)
 		};
 	}
@@ -96,6 +95,14 @@ export class PreJoin {
 	}
 
 	/** (Re)captures the sources of `kinds` that are on, with the picked device; stops those that are off. */
+	/** The devices picked (none before the pickers are filled: the browser's default). */
+	#devices(): { audioDeviceId?: string; videoDeviceId?: string } {
+		return {
+			...(this.#micSelect.value ? { audioDeviceId: this.#micSelect.value } : {}),
+			...(this.#cameraSelect.value ? { videoDeviceId: this.#cameraSelect.value } : {})
+		};
+	}
+
 	async #restart(...kinds: ('audio' | 'video')[]): Promise<void> {
 		const wanted = { audio: false, video: false };
 
@@ -107,21 +114,28 @@ export class PreJoin {
 			wanted[kind] = this.#on[kind];
 		}
 		if (kinds.includes('audio')) this.#stopMeter();
-		try {
-			if (wanted.audio || wanted.video) {
-				const tracks = await captureCamera({
-					...this.#capture,
-					...wanted,
-					...(this.#micSelect.value ? { audioDeviceId: this.#micSelect.value } : {}),
-					...(this.#cameraSelect.value ? { videoDeviceId: this.#cameraSelect.value } : {})
-				});
+		// Both at once (one permission prompt); if that fails, each alone: a missing
+		// camera must not cost the microphone. What cannot be had is switched off,
+		// so the call does not fail on it.
+		const failures: string[] = [];
+		const attempts = wanted.audio && wanted.video ? [wanted, { audio: true, video: false }, { audio: false, video: true }] : [wanted];
 
-				for (const [source, track] of tracks) this.#tracks.set(source, track);
+		for (const attempt of attempts) {
+			if (!attempt.audio && !attempt.video) continue;
+			if ((!attempt.audio || this.#tracks.has('mic')) && (!attempt.video || this.#tracks.has('camera'))) continue;
+			try {
+				for (const [source, track] of await captureCamera({ ...this.#capture, ...attempt, ...this.#devices() })) this.#tracks.set(source, track);
+			} catch (error) {
+				failures.push(error instanceof Error ? error.message : String(error));
 			}
-			this.#error.textContent = '';
-		} catch (error) {
-			this.#error.textContent = `Camera or microphone unavailable (${error instanceof Error ? error.message : String(error)}); you can join without them.`;
 		}
+		const lost = kinds.filter((kind) => wanted[kind] && !this.#tracks.has(kind === 'audio' ? 'mic' : 'camera'));
+
+		for (const kind of lost) this.#on[kind] = false;
+		this.#paintButtons();
+		this.#error.textContent = lost.length
+			? `No ${lost.map((kind) => (kind === 'audio' ? 'microphone' : 'camera')).join(' or ')} (${failures.at(-1) ?? ''}): you can join without.`
+			: '';
 		showTrack(this.#preview, this.#tracks.get('camera'));
 		$('#preview-off').hidden = this.#tracks.has('camera');
 
