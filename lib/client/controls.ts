@@ -4,7 +4,7 @@
 import type { ClientState } from './api.js';
 import type { CallClient } from './CallClient.js';
 import type { ChatPanel } from './chat-panel.js';
-import { $ } from './dom.js';
+import { $, setAttr, setText } from './dom.js';
 import type { StatsPanel } from './stats-panel.js';
 
 /** The link that brings someone to this room's pre-join screen. */
@@ -69,9 +69,9 @@ export class Controls {
 	#paint(id: string, on: boolean, labelOn: string, labelOff: string, enabled: boolean): void {
 		const b = button(id);
 
-		b.textContent = on ? labelOn : labelOff;
+		setText(b, on ? labelOn : labelOff);
 		// The label says what a press does; the colour says what is off.
-		b.dataset.off = String(!on);
+		setAttr(b, 'data-off', String(!on));
 		b.disabled = !enabled;
 	}
 

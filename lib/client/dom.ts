@@ -18,6 +18,19 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = ''
 	return element;
 }
 
+// Render runs on every change of the call: writing only what differs spares
+// the page style and layout work while the videos play.
+
+/** Sets (or, with undefined, removes) an attribute unless it already has that value. */
+export function setAttr(element: Element, name: string, value: string | undefined): void {
+	if (value === undefined) element.removeAttribute(name);
+	else if (element.getAttribute(name) !== value) element.setAttribute(name, value);
+}
+
+export function setText(element: Element, text: string): void {
+	if (element.textContent !== text) element.textContent = text;
+}
+
 /** Shows `track` in `video` (muted: audio plays elsewhere); nothing when it already does. */
 export function showTrack(video: HTMLVideoElement, track: MediaStreamTrack | undefined): void {
 	const current = (video.srcObject as MediaStream | null)?.getTracks()[0];

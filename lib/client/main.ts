@@ -24,7 +24,7 @@ import type { ClientState, Source, StatsSnapshot, VcallApi } from './api.js';
 import { CallClient, type CallOptions } from './CallClient.js';
 import { ChatPanel } from './chat-panel.js';
 import { button, Controls, inviteLink } from './controls.js';
-import { $ } from './dom.js';
+import { $, setText } from './dom.js';
 import { PreJoin } from './prejoin.js';
 import { RemoteAudio } from './remote-audio.js';
 import { resolveServerUrl } from './server-url.js';
@@ -171,7 +171,7 @@ async function join(options: CallOptions, preview?: Map<Source, MediaStreamTrack
 		audio.sync([...call.consumers].filter((c) => c.consumer.kind === 'audio').map((c) => c.consumer.track));
 		controls.render(state);
 		$('#banner').hidden = !reconnecting(state);
-		$('#status').textContent = state.phase === 'joined' ? `${state.peers.length + 1} in the call` : state.phase;
+		setText($('#status'), state.phase === 'joined' ? `${state.peers.length + 1} in the call` : state.phase);
 		showEnded(state);
 	};
 

@@ -11,7 +11,7 @@
 
 import type { ClientState } from './api.js';
 import type { CallClient } from './CallClient.js';
-import { el, initials, showTrack, videoElement } from './dom.js';
+import { el, initials, setAttr, setText, showTrack, videoElement } from './dom.js';
 
 /** mediasoup's consumer score: 10 is perfect, 0 is nothing arriving. */
 export type Score = number;
@@ -59,7 +59,7 @@ export class Tiles {
 		const self = this.#person(Tiles.SELF, state.displayName);
 
 		self.tile.classList.add('self');
-		self.name.textContent = state.displayName;
+		setText(self.name, state.displayName);
 		this.#show(self, call.localTrack('camera'), !state.sending.camera, !state.sending.mic);
 
 		const consumers = [...call.consumers];
@@ -72,10 +72,9 @@ export class Tiles {
 			const cameraConsumer = consumers.find((c) => c.peerId === peer.peerId && c.source === 'camera');
 
 			present.add(peer.peerId);
-			person.name.textContent = peer.displayName;
+			setText(person.name, peer.displayName);
 			person.consumerIds = new Set(consumers.filter((c) => c.peerId === peer.peerId).map((c) => c.consumer.id));
-			if (cameraConsumer) person.video.dataset.consumerId = cameraConsumer.consumer.id;
-			else delete person.video.dataset.consumerId;
+			setAttr(person.video, 'data-consumer-id', cameraConsumer?.consumer.id);
 			this.#show(person, cameraConsumer?.consumer.track, !camera || camera.paused || !cameraConsumer, !mic || mic.paused);
 			this.#paintQuality(person);
 		}
@@ -94,7 +93,7 @@ export class Tiles {
 			if (entry.source === 'screen') screens.set(entry.consumer.id, { track: entry.consumer.track, label: `${call.remotePeerName(entry.peerId)}'s screen` });
 		}
 		this.#renderScreens(screens);
-		this.#grid.dataset.count = String(this.#people.size);
+		setAttr(this.#grid, 'data-count', String(this.#people.size));
 		this.#root.classList.toggle('staged', this.#screens.size > 0);
 	}
 
@@ -115,8 +114,8 @@ export class Tiles {
 		const scores = [...person.consumerIds].map((id) => this.#scores.get(id)).filter((s) => s !== undefined);
 		const level = quality(scores.length ? Math.min(...scores) : undefined);
 
-		person.dot.dataset.quality = level;
-		person.dot.title = `connection: ${level}`;
+		setAttr(person.dot, 'data-quality', level);
+		setAttr(person.dot, 'title', `connection: ${level}`);
 	}
 
 	#person(peerId: string, name: string): PersonTile {
@@ -151,10 +150,10 @@ export class Tiles {
 
 	#show(person: PersonTile, track: MediaStreamTrack | undefined, cameraOff: boolean, muted: boolean): void {
 		showTrack(person.video, cameraOff ? undefined : track);
-		person.tile.dataset.camera = cameraOff ? 'off' : 'on';
-		person.tile.dataset.muted = String(muted);
-		person.avatar.textContent = initials(person.name.textContent ?? '');
-		person.tile.setAttribute('aria-label', `${person.name.textContent ?? ''}${person.tile.classList.contains('self') ? ' (you)' : ''}${muted ? ', muted' : ''}${cameraOff ? ', camera off' : ''}`);
+		setAttr(person.tile, 'data-camera', cameraOff ? 'off' : 'on');
+		setAttr(person.tile, 'data-muted', String(muted));
+		setText(person.avatar, initials(person.name.textContent ?? ''));
+		setAttr(person.tile, 'aria-label', `${person.name.textContent ?? ''}${person.tile.classList.contains('self') ? ' (you)' : ''}${muted ? ', muted' : ''}${cameraOff ? ', camera off' : ''}`);
 	}
 
 	#renderScreens(screens: Map<string, { track: MediaStreamTrack; label: string }>): void {
