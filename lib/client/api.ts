@@ -27,6 +27,8 @@ export interface LocalProducerState {
 	producerId: string;
 	kind: 'audio' | 'video';
 	source: Source;
+	/** Paused by us (mute, camera off). */
+	paused: boolean;
 	trackState: TrackState | 'none';
 	/** For the screen share: 'getDisplayMedia' or 'canvas'. */
 	capture?: string;
@@ -83,6 +85,10 @@ export interface ClientState {
 	roomId: string | undefined;
 	peerId: string | undefined;
 	displayName: string;
+	/** Whether we send our microphone and camera (captured, not muted or turned off). */
+	sending: { mic: boolean; camera: boolean };
+	/** Why the call ended (roomClosed's reason), once it has. */
+	endReason?: string;
 	peers: RemotePeerState[];
 	producers: LocalProducerState[];
 	consumers: ConsumerState[];
@@ -195,6 +201,8 @@ export interface VcallApi {
 	sendChat(text: string): void;
 	/** Asks the server for at most these layers of a consumer; it may send less to stay within the downlink budget. */
 	setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void>;
+	/** Mute/unmute ('mic') and camera off/on ('camera'): pauses or resumes the producer. */
+	setSourceEnabled(source: 'mic' | 'camera', enabled: boolean): Promise<void>;
 	/** Resolves once phase is 'joined' (rejects on 'failed' or after timeoutMs). */
 	whenJoined(timeoutMs?: number): Promise<void>;
 }

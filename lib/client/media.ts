@@ -311,6 +311,28 @@ export class Media {
 		return false;
 	}
 
+	/**
+	 * Pauses or resumes our producer here (no RTP leaves the browser) and on
+	 * the server, which tells the others (producerPaused/producerResumed).
+	 */
+	async setPaused(producerId: string, paused: boolean): Promise<void> {
+		const entry = this.#producers.get(producerId);
+
+		if (!entry) return;
+		// Always asked of the server: a producer made from a disabled track starts paused here only.
+		if (entry.producer.paused !== paused) {
+			if (paused) entry.producer.pause();
+			else entry.producer.resume();
+			this.#events.changed();
+		}
+		await this.#signaling.request(paused ? 'pauseProducer' : 'resumeProducer', { roomId: this.#roomId, producerId });
+	}
+
+	/** Sends `track` on our producer instead of its current one (a camera captured again). */
+	async replaceTrack(producerId: string, track: Track): Promise<void> {
+		await this.#producers.get(producerId)?.producer.replaceTrack({ track });
+	}
+
 	/** Closes our producer; tells the server unless it no longer has it. */
 	async closeProducer(producerId: string, tellServer = true): Promise<void> {
 		const entry = this.#producers.get(producerId);
