@@ -102,6 +102,7 @@ export class Call extends EventTarget {
 	readonly #errors: string[] = [];
 	/** Chat messages, kept while the page lives. */
 	readonly #chat: ChatMessage[] = [];
+	#activeSpeaker: string | null = null;
 	/** Sources the user turned off (mute, camera off): their producers stay, paused. */
 	readonly #off = new Set<Source>();
 	/** Why the call ended (roomClosed's reason), once it has. */
@@ -131,6 +132,11 @@ export class Call extends EventTarget {
 
 	get phase(): Phase {
 		return this.#phase;
+	}
+
+	/** The room's active speaker, null in a silence. */
+	get activeSpeaker(): string | null {
+		return this.#activeSpeaker;
 	}
 
 	get consumers(): IterableIterator<ConsumerEntry> {
@@ -205,6 +211,7 @@ export class Call extends EventTarget {
 				serverIceUfrag: t.serverIceUfrag
 			})),
 			chat: [...this.#chat],
+			activeSpeaker: this.#activeSpeaker,
 			events: [...this.#events],
 			disconnects: this.#disconnects,
 			rejoins: this.#rejoins,
@@ -564,6 +571,13 @@ export class Call extends EventTarget {
 		return this.stopTrack('screen');
 	}
 
+	// ---- Layers ----
+
+	/** Asks for at most these layers of a consumer (e.g. a small tile); the server's downlink budget may give less. */
+	setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
+		return this.#need().media.setPreferredLayers(consumerId, spatialLayer, temporalLayer);
+	}
+
 	// ---- Chat ----
 
 	/** Sends a chat message to everyone in the room over our chat data channel. */
@@ -694,6 +708,18 @@ export class Call extends EventTarget {
 				break;
 			case 'error':
 				this.#errors.push(`server error ${notification.data.code}: ${notification.data.message}`);
+				break;
+			case 'activeSpeaker':
+				this.#activeSpeaker = notification.data.peerId;
+				break;
+			case 'consumerLayersChanged': {
+				const { consumerId, spatialLayer, temporalLayer } = notification.data;
+
+				this.#media?.setConsumerFeedback(consumerId, { layers: spatialLayer === null || temporalLayer === null ? null : { spatialLayer, temporalLayer } });
+				break;
+			}
+			case 'consumerScore':
+				this.#media?.setConsumerFeedback(notification.data.consumerId, { score: { score: notification.data.score, producerScore: notification.data.producerScore } });
 				break;
 			case 'roomCreated':
 				break;

@@ -28,7 +28,7 @@ import { $, setText } from './dom.js';
 import { PreJoin } from './prejoin.js';
 import { RemoteAudio } from './remote-audio.js';
 import { resolveServerUrl } from './server-url.js';
-import { collectStats, inboundFigures, loudestPeer, scoreFromLoss } from './stats.js';
+import { collectStats } from './stats.js';
 import { StatsPanel } from './stats-panel.js';
 import { Tiles } from './tiles.js';
 
@@ -72,7 +72,8 @@ const idleState = (): ReturnType<VcallApi['state']> => ({
 	disconnects: 0,
 	rejoins: 0,
 	errors: [],
-	chat: []
+	chat: [],
+	activeSpeaker: null
 });
 
 function need(): CallClient {
@@ -90,6 +91,7 @@ window.vcall = {
 	leave: () => need().leave(),
 	sendChat: (text) => need().sendChat(text),
 	setSourceEnabled: (source, enabled) => need().setSourceEnabled(source, enabled),
+	setPreferredLayers: (consumerId, spatialLayer, temporalLayer) => need().setPreferredLayers(consumerId, spatialLayer, temporalLayer),
 	whenJoined: (timeoutMs) => need().whenJoined(timeoutMs)
 };
 
@@ -122,7 +124,7 @@ function showEnded(state: ClientState): void {
 	else again.href = location.pathname;
 }
 
-function startFigures(call: CallClient, tiles: Tiles, panel: StatsPanel): void {
+function startFigures(call: CallClient, panel: StatsPanel): void {
 	const everyMs = intParam('figures', 1000);
 	let last: StatsSnapshot | undefined;
 
@@ -133,12 +135,6 @@ function startFigures(call: CallClient, tiles: Tiles, panel: StatsPanel): void {
 		void collectStats(call)
 			.then((now) => {
 				panel.update(now, last);
-				tiles.setActiveSpeaker(loudestPeer(now));
-				for (const inbound of now.inbound) {
-					const previous = last?.inbound.find((s) => s.consumerId === inbound.consumerId);
-
-					if (previous) tiles.setQuality(inbound.consumerId, scoreFromLoss(inboundFigures(inbound, previous).lossPct));
-				}
 				last = now;
 			})
 			.catch(() => undefined);
@@ -178,7 +174,7 @@ async function join(options: CallOptions, preview?: Map<Source, MediaStreamTrack
 	call.addEventListener('change', render);
 	call.addEventListener('localmedia', render);
 	render();
-	startFigures(call, tiles, stats);
+	startFigures(call, stats);
 	try {
 		await call.start();
 	} catch (error) {

@@ -220,25 +220,3 @@ export function formatFigures(kind: 'audio' | 'video', f: StreamFigures): string
 
 	return parts.join('  ');
 }
-
-/**
- * A 0-10 score from the loss between two snapshots, in the scale of
- * mediasoup's consumer score; the page shows it until the server's
- * consumerScore notification is wired to Tiles.setQuality.
- */
-export function scoreFromLoss(lossPct: number): number {
-	return lossPct < 1 ? 10 : lossPct < 3 ? 8 : lossPct < 8 ? 5 : lossPct < 15 ? 3 : 1;
-}
-
-/** The remote peer whose audio is loudest right now, if anyone's is above a murmur. */
-export function loudestPeer(snapshot: StatsSnapshot, threshold = 0.05): string | null {
-	let best: { peerId: string; level: number } | undefined;
-
-	for (const s of snapshot.inbound) {
-		const level = s.audioLevel ?? 0;
-
-		if (s.kind === 'audio' && level >= threshold && level > (best?.level ?? 0)) best = { peerId: s.peerId, level };
-	}
-
-	return best?.peerId ?? null;
-}

@@ -4,10 +4,9 @@
 // microphone is paused or absent, a connection-quality dot and, for the
 // active speaker, an outline.
 //
-// The seams for the bandwidth work: setActiveSpeaker(peerId) and
-// setQuality(consumerId, score) take what the server's activeSpeaker and
-// consumerScore notifications carry; until they are wired, main.ts feeds
-// them from getStats() (audio levels, packet loss).
+// The outline follows the server's activeSpeaker notification, the dot its
+// consumerScore, and each camera tile shows the simulcast layer it receives
+// (data-layer) and asks the server for no more than its size needs.
 
 import type { ClientState } from './api.js';
 import type { CallClient } from './CallClient.js';
@@ -18,6 +17,11 @@ export type Score = number;
 
 const MUTED_ICON =
 	'<svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><path fill="currentColor" d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1a7 7 0 0 0 6-6.9z"/><path stroke="currentColor" stroke-width="2" d="M4 4l16 16"/></svg>';
+
+/** The spatial layer a video tile this wide needs (layers are 1/4, 1/2 and full resolution). */
+function layerFor(width: number): number {
+	return width <= 240 ? 0 : width <= 480 ? 1 : 2;
+}
 
 interface PersonTile {
 	tile: HTMLElement;
@@ -44,6 +48,8 @@ export class Tiles {
 	/** Screen shares on the stage, by consumer id (ours: SELF). */
 	readonly #screens = new Map<string, HTMLElement>();
 	readonly #scores = new Map<string, Score>();
+	/** The spatial layer asked of the server, by consumer id. */
+	readonly #asked = new Map<string, number>();
 	#speaker: string | null = null;
 
 	static readonly SELF = 'self';
@@ -76,8 +82,13 @@ export class Tiles {
 			person.consumerIds = new Set(consumers.filter((c) => c.peerId === peer.peerId).map((c) => c.consumer.id));
 			setAttr(person.video, 'data-consumer-id', cameraConsumer?.consumer.id);
 			this.#show(person, cameraConsumer?.consumer.track, !camera || camera.paused || !cameraConsumer, !mic || mic.paused);
+			setAttr(person.tile, 'data-layer', cameraConsumer?.layers === undefined ? undefined : String(cameraConsumer.layers?.spatialLayer ?? 'none'));
+			for (const c of consumers) if (c.peerId === peer.peerId && c.score) this.#scores.set(c.consumer.id, c.score.score);
 			this.#paintQuality(person);
+			// Only layered consumers (simulcast, SVC) report layers; a single stream has none to choose.
+			if (cameraConsumer?.layers !== undefined && person.tile.clientWidth > 0) this.#askLayer(call, cameraConsumer.consumer.id, layerFor(person.tile.clientWidth));
 		}
+		this.setActiveSpeaker(state.activeSpeaker);
 		for (const [peerId, person] of this.#people) {
 			if (present.has(peerId)) continue;
 			person.video.srcObject = null;
@@ -97,17 +108,17 @@ export class Tiles {
 		this.#root.classList.toggle('staged', this.#screens.size > 0);
 	}
 
+	#askLayer(call: CallClient, consumerId: string, spatialLayer: number): void {
+		if (this.#asked.get(consumerId) === spatialLayer) return;
+		this.#asked.set(consumerId, spatialLayer);
+		call.setPreferredLayers(consumerId, spatialLayer).catch(() => this.#asked.delete(consumerId));
+	}
+
 	/** The active speaker's tile is outlined (null: nobody speaks). */
-	setActiveSpeaker(peerId: string | null): void {
+	private setActiveSpeaker(peerId: string | null): void {
 		if (peerId === this.#speaker) return;
 		this.#speaker = peerId;
 		for (const [id, person] of this.#people) person.tile.classList.toggle('speaking', id === peerId);
-	}
-
-	/** A consumer's score (0-10); the person's dot shows the worst of theirs. */
-	setQuality(consumerId: string, score: Score): void {
-		this.#scores.set(consumerId, score);
-		for (const person of this.#people.values()) if (person.consumerIds.has(consumerId)) this.#paintQuality(person);
 	}
 
 	#paintQuality(person: PersonTile): void {
