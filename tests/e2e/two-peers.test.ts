@@ -34,9 +34,7 @@ test.after.always(async (t) => {
 	t.teardown(() => call.close());
 	t.log(`server listener: ${call.listenerKind}`);
 
-	// Tiles of 320 px, the size the page before the call page had: this suite measures the media path,
-	// and on a loaded two-core machine the larger tiles of the new grid cost rendering time of their own.
-	const media = { width: 640, height: 480, fps: 30, fakeFps: 30, tile: 320 };
+	const media = { width: 640, height: 480, fps: 30, fakeFps: 30 };
 	const [alice, bob] = await call.addPeers(['alice', 'bob'], media);
 
 	if (!alice || !bob) throw new Error('peers did not start');
