@@ -84,6 +84,8 @@ export class Room extends EventEmitter<RoomEvents> {
 	readonly id: string;
 	readonly mediaWorker: MediaWorker;
 	readonly #router: ms.Router;
+	/** The router's capabilities never change; its getter deep-clones them on every read. */
+	readonly #rtpCapabilities: mc.RtpCapabilities;
 	readonly #config: Config;
 	readonly #peers = new Map<string, Peer>();
 	readonly #queue = new AwaitQueue();
@@ -102,6 +104,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		super();
 		this.id = id;
 		this.#router = router;
+		this.#rtpCapabilities = forClient.rtpCapabilities(router.rtpCapabilities);
 		this.mediaWorker = mediaWorker;
 		this.#config = config;
 		this.#dataRate = new DataRateLimit(router, config.dataMessagesPerSecond);
@@ -190,7 +193,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		switch (request.method) {
 			// Read-only requests answer from current state without queueing.
 			case 'getRouterRtpCapabilities':
-				return Promise.resolve({ rtpCapabilities: forClient.rtpCapabilities(this.#router.rtpCapabilities) });
+				return Promise.resolve({ rtpCapabilities: this.#rtpCapabilities });
 			case 'getProducers':
 				return Promise.resolve({ producers: this.otherPeers(peer).flatMap((p) => p.producers) });
 			case 'getRoomInfo':
