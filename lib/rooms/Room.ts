@@ -471,7 +471,7 @@ export class Room extends EventEmitter<RoomEvents> {
 			consumer.close();
 			throw invalidState('peer has left');
 		}
-		peer.rtpCapabilities = rtpCapabilities;
+		peer.rememberCapabilities(rtpCapabilities);
 		peer.consumers.set(consumer.id, consumer);
 		consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
 
