@@ -53,6 +53,9 @@ const example = {
 	initialOutgoingBitrate: 1000000,
 	// MAX_INCOMING_BITRATE: cap in bits/s on what one peer may send.
 	maxIncomingBitrate: 2500000,
+	// MAX_DOWNLINK_BITRATE: cap in bits/s on what the server sends one peer
+	// (audio, then screen shares, then the active speaker, then the others).
+	maxDownlinkBitrate: 2000000,
 	// MAX_DATA_MESSAGE_BYTES: largest data channel message (SCTP maxMessageSize).
 	maxDataMessageBytes: 16384,
 	// DATA_MESSAGES_PER_SECOND: beyond it a data producer is paused for the rest of the second.
@@ -60,9 +63,14 @@ const example = {
 	// DRAIN_TIMEOUT: seconds a drain (SIGUSR2, or POST /admin/drain) lets
 	// calls go on before the process exits anyway.
 	drainTimeout: 3600,
-	// ADMIN_TOKEN: enables POST /admin/drain with
+	// ADMIN_TOKEN: enables POST /admin/drain on the ops listener with
 	// 'Authorization: Bearer <token>'; at least 32 characters.
 	adminToken: undefined,
+	// OPS_HOST / OPS_PORT: the ops listener (/metrics, /admin/*, /health with
+	// internals), plain HTTP. Keep it on loopback or a private network; the
+	// firewall opens it to nobody. OPS_PORT=-1 disables it.
+	opsHost: '127.0.0.1',
+	opsPort: 3090,
 	// ALLOW_INSECURE_WS: with TLS on, still accept ws:// on the plain port.
 	allowInsecureWs: false,
 	// AUTH_MODE: none | jwt. With jwt, joins need a token signed with
@@ -100,7 +108,19 @@ const example = {
 	// TURN_CREDENTIAL_TTL: seconds a TURN credential stays valid.
 	turnCredentialTtl: 3600,
 	// SHUTDOWN_TIMEOUT: seconds a graceful stop may take.
-	shutdownTimeout: 8
+	shutdownTimeout: 8,
+	// REDIS_URL: cluster mode (README "Cluster"); unset, this node stands alone.
+	redisUrl: undefined,
+	// NODE_ID: this node's id in the cluster (default: host name:port).
+	nodeId: undefined,
+	// CLUSTER_HEARTBEAT: seconds between registry refreshes.
+	clusterHeartbeat: 2,
+	// CLUSTER_NODE_TTL: seconds an unrefreshed registry entry lives; then the node is dead.
+	clusterNodeTtl: 6,
+	// CLUSTER_HOSTS_ROOMS: false makes an edge node that relays but gets no rooms placed on it.
+	clusterHostsRooms: true,
+	// RELAY_TIMEOUT: seconds a relayed request may take (503 beyond).
+	relayTimeout: 5
 } satisfies Record<keyof Config, unknown>;
 
 export default example;

@@ -7,7 +7,10 @@
 //
 // The page asks /config.json for the server's WebSocket URL. Without --server
 // it is ws(s)://<the host name the browser used>:<server port>/, so the same
-// demo works from localhost and from another machine on the LAN.
+// demo works from localhost and from another machine on the LAN. The page's
+// Content-Security-Policy lets it connect to that server only; a ?server=
+// naming another one is ignored unless the user confirms (and the CSP then
+// still blocks it: start the demo with --server for another server).
 //
 // The server must accept this page's origin: start it with
 // FRONTEND_URL=http://localhost:8080 (or the LAN origin, or '*').
@@ -42,7 +45,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-	console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 21).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+	console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 22).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
 	process.exit(0);
 }
 
@@ -63,7 +66,6 @@ if (!existsSync(staticFilesModule)) {
 }
 
 const { staticFiles } = await import(pathToFileURL(staticFilesModule).href);
-const serveFiles = staticFiles(dir);
 const tls = values.cert && values.key ? { cert: readFileSync(values.cert), key: readFileSync(values.key) } : undefined;
 
 function serverUrlFor(req) {
@@ -82,7 +84,10 @@ function handle(req, res) {
 		return;
 	}
 
-	serveFiles(req, res);
+	// The page may connect to itself and to its configured server only (CSP connect-src).
+	const server = new URL(serverUrlFor(req));
+
+	staticFiles(dir, { connectSources: [`${server.protocol}//${server.host}`] })(req, res);
 }
 
 const server = tls ? https.createServer(tls, handle) : http.createServer(handle);

@@ -422,7 +422,7 @@ turn_ports() {
 }
 
 print_firewall() {
-	local file=$ENV_FILE min max relay_min relay_max p
+	local file=$ENV_FILE min max relay_min relay_max p ops_host ops_port
 	local tcp=() turn_udp=() turn_tcp=()
 
 	[[ -f $file ]] || file=$SRC/.env.example
@@ -434,6 +434,8 @@ print_firewall() {
 	turn_ports
 	relay_min=$(conf_get min-port 50000)
 	relay_max=$(conf_get max-port 59999)
+	ops_host=$(env_get OPS_HOST 127.0.0.1)
+	ops_port=$(env_get OPS_PORT 3090)
 
 	echo
 	echo "Firewall: open these ports (from $file)."
@@ -457,6 +459,14 @@ print_firewall() {
 		echo "    UDP ${turn_udp[*]:+$(join , "${turn_udp[@]}"), }$(range "$relay_min" "$relay_max" -) (TURN)"
 	fi
 	echo "    Outbound: all"
+	if [[ $ops_port != -1 ]]; then
+		echo "  Ops listener (/metrics, POST /admin/drain) on $ops_host:$ops_port: open it to NOBODY."
+		if [[ $ops_host != 127.0.0.1 && $ops_host != ::1 && $ops_host != localhost ]]; then
+			echo "    It is not on loopback: ufw deny $ops_port/tcp comment 'vcall ops', and allow only your Prometheus:"
+			echo "    ufw allow from <prometheus-ip> to any port $ops_port proto tcp comment 'vcall ops'"
+		fi
+		echo "    Read it on the box (curl -s localhost:$ops_port/metrics) or through an SSH tunnel."
+	fi
 }
 
 # --- main ---------------------------------------------------------------------------

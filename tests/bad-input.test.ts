@@ -3,7 +3,7 @@
 // still work.
 
 import test from 'ava';
-import { errorCodeOf, TestPeer } from './helpers/client.js';
+import { aliceAndBob, errorCodeOf, TestPeer } from './helpers/client.js';
 import { availableListeners } from './helpers/listeners.js';
 import { RawClient } from './helpers/raw.js';
 import { startServer } from './helpers/server.js';
@@ -17,17 +17,10 @@ for (const listener of kinds) {
 		t.teardown(() => server.close());
 
 		// A bystander room that must be untouched by everything below.
-		const alice = await TestPeer.connect(url);
-		const bob = await TestPeer.connect(url);
-
-		t.teardown(() => [alice, bob].forEach((p) => p.close()));
-		await alice.create();
-		await bob.join(alice.roomId);
-		await alice.setupMedia();
+		const { alice, bob } = await aliceAndBob(t, url, { media: true });
 
 		const aliceProducer = await alice.produce('audio', { source: 'mic' });
 
-		await bob.setupMedia();
 		await bob.consume(aliceProducer.id);
 
 		async function bystandersFine(): Promise<void> {

@@ -4,7 +4,7 @@
 
 import test from 'ava';
 import type { ProtooRequestError } from 'protoo-client';
-import { errorCodeOf, TestPeer } from './helpers/client.js';
+import { aliceAndBob, errorCodeOf } from './helpers/client.js';
 import { availableListeners } from './helpers/listeners.js';
 import { RawClient } from './helpers/raw.js';
 import { startServer } from './helpers/server.js';
@@ -89,14 +89,7 @@ for (const listener of kinds) {
 
 		t.teardown(() => server.close());
 
-		const alice = await TestPeer.connect(url);
-		const bob = await TestPeer.connect(url);
-
-		t.teardown(() => [alice, bob].forEach((p) => p.close()));
-		await alice.create();
-		await bob.join(alice.roomId);
-		await alice.setupMedia();
-		await bob.setupMedia();
+		const { alice, bob } = await aliceAndBob(t, url, { media: true });
 
 		const transportId = alice.sendTransport!.id;
 		const opus = { mimeType: 'audio/opus', clockRate: 48000, payloadType: 100, channels: 2 };

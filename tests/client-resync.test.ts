@@ -243,3 +243,55 @@ test.serial('a transport replaced on the server during the drop: the client make
 	await waitFor(() => bob.count('newProducer', (d) => d.peerId === alice.peerId && after.producers.includes(d.producerId)) === 2, { what: 'bob heard the new producers', interval: 20 });
 	t.deepEqual(alice.state().producers.map((p) => p.source).sort(), ['camera', 'mic']);
 });
+
+test.serial('a producer made while the joiner still sets up its transports is consumed (the join answer does not undo a newer newProducer)', async (t) => {
+	const { server, url } = await startServer();
+
+	t.teardown(() => server.close());
+
+	const bob = await TestPeer.connect(url);
+
+	t.teardown(() => bob.close());
+
+	const { roomId } = await bob.create({ displayName: 'bob' });
+
+	await bob.setupMedia();
+
+	let camera: Promise<string> | undefined;
+	let newProducerSeen = false;
+	const alice = new Call(
+		{ ...OPTIONS, serverUrl: url, room: roomId, audio: false, video: false },
+		{
+			connect: () => {
+				const peer = new protooClient.Peer(new protooClient.WebSocketTransport(url, { retry: { retries: 0 } }));
+				const send = peer.request.bind(peer);
+
+				peer.on('notification', (n) => {
+					if (n.method === 'newProducer') newProducerSeen = true;
+				});
+				// Hold alice's first transport request until bob's camera is announced to
+				// her: the announcement lands between her join answer and her transports.
+				peer.request = async (method, data) => {
+					if (method === 'createWebRtcTransport' && !camera) {
+						camera = bob.produce('video', { source: 'camera' }).then((p) => p.id);
+						await waitFor(() => newProducerSeen, { what: 'newProducer reached alice', interval: 10 });
+					}
+
+					return send(method, data);
+				};
+
+				return peer;
+			},
+			device: fakeDevice(),
+			capture: async () => new Map()
+		}
+	);
+
+	t.teardown(() => alice.leave());
+	await alice.start();
+
+	const cameraId = await camera!;
+
+	await waitFor(() => alice.state().consumers.some((c) => c.producerId === cameraId), { what: "alice consumes bob's camera", interval: 20 });
+	t.deepEqual(alice.state().peers.find((p) => p.peerId === bob.peerId)?.producers.map((p) => p.producerId), [cameraId]);
+});

@@ -8,7 +8,7 @@ import test from 'ava';
 import * as mediasoup from 'mediasoup';
 import { ErrorCode } from '../lib/protocol/errors.js';
 import { DataRateLimit } from '../lib/rooms/DataRateLimit.js';
-import { errorCodeOf, TestPeer } from './helpers/client.js';
+import { aliceAndBob, errorCodeOf } from './helpers/client.js';
 import { waitFor } from './helpers/wait.js';
 import { startServer } from './helpers/server.js';
 
@@ -19,12 +19,7 @@ test.serial('data producers are announced, consumed, listed, limited and closed'
 
 	t.teardown(() => server.close());
 
-	const alice = await TestPeer.connect(url);
-	const bob = await TestPeer.connect(url);
-
-	t.teardown(() => [alice, bob].forEach((p) => p.close()));
-	await alice.create({ displayName: 'alice' });
-	await bob.join(alice.roomId, { displayName: 'bob' });
+	const { alice, bob } = await aliceAndBob(t, url, { named: true });
 	t.is((await bob.roomRequest('createWebRtcTransport', { direction: 'recv' })).sctpParameters?.maxMessageSize, 8192, 'MAX_DATA_MESSAGE_BYTES is the SCTP maxMessageSize');
 	await alice.setupMedia();
 	await bob.setupMedia();
@@ -72,14 +67,7 @@ test.serial('the reconnect grace keeps data producers and consumers; rejoinRoom 
 
 	t.teardown(() => server.close());
 
-	const alice = await TestPeer.connect(url, { retries: 5 });
-	const bob = await TestPeer.connect(url);
-
-	t.teardown(() => [alice, bob].forEach((p) => p.close()));
-	await alice.create();
-	await bob.join(alice.roomId);
-	await alice.setupMedia();
-	await bob.setupMedia();
+	const { alice, bob } = await aliceAndBob(t, url, { media: true, aliceRetries: 5 });
 
 	const aliceChat = await alice.produceData('chat');
 	const bobChat = await bob.produceData('chat');

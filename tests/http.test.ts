@@ -22,8 +22,8 @@ function upgradeStatus(url: string, options: WebSocket.ClientOptions, protocol =
 }
 
 for (const listener of kinds) {
-	test.serial(`[${listener}] /health, /api/server-info, CORS and the origin check`, async (t) => {
-		const { server, url, httpUrl } = await startServer({ listener, frontendUrl: 'https://app.example', announcedIp: '203.0.113.7' });
+	test.serial(`[${listener}] /health (public shape; internals on the ops listener), /api/server-info, CORS and the origin check`, async (t) => {
+		const { server, url, httpUrl, opsUrl } = await startServer({ listener, frontendUrl: 'https://app.example', announcedIp: '203.0.113.7' });
 
 		t.teardown(() => server.close());
 
@@ -44,8 +44,14 @@ for (const listener of kinds) {
 		t.true(Number.isInteger(health.uptime));
 		t.regex(health.memory.used, /^\d+(\.\d)?[MG]B$/);
 		t.regex(health.memory.total, /^\d+(\.\d)?[MG]B$/);
-		t.is(health.listener.kind, listener);
-		t.truthy(health.listener.reason);
+		t.deepEqual(Object.keys(health).sort(), ['auth', 'listener', 'memory', 'peers', 'rooms', 'status', 'uptime', 'workers']);
+		t.deepEqual(health.listener, { kind: listener }, 'no loader error or other listener details in public');
+
+		const internal = (await (await fetch(`${opsUrl}/health`)).json()) as any;
+
+		t.like(internal, { status: 'healthy', rooms: 1, peers: 1, listener: { kind: listener }, media: { transports: 0 } });
+		t.truthy(internal.listener.reason);
+		t.like(internal.limits, { rooms: { open: 1, max: server.config.maxRooms }, peers: { open: 1, max: server.config.maxPeers }, connections: { open: 1, addresses: 1 }, sessions: 1 });
 
 		res = await fetch(`${httpUrl}/api/server-info`, { headers: { origin: 'https://evil.example' } });
 		t.deepEqual(await res.json(), { announcedIp: '203.0.113.7', announcedDomain: null, rtcPorts: { min: server.config.rtcMinPort, max: server.config.rtcMaxPort } });

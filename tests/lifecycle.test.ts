@@ -54,7 +54,7 @@ test.serial('a worker killed with SIGKILL closes only its rooms and is replaced'
 
 test.serial('SIGTERM: every peer gets roomClosed {reason: shutdown} and the process exits 0', async (t) => {
 	const child = spawn(process.execPath, [mainScript], {
-		env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', MEDIASOUP_LISTEN_IP: '127.0.0.1', MEDIASOUP_NUM_WORKERS: '2', MEDIASOUP_MIN_PORT: '39000', MEDIASOUP_MAX_PORT: '39099', ENV_FILE: '/dev/null' },
+		env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', OPS_PORT: '0', MEDIASOUP_LISTEN_IP: '127.0.0.1', MEDIASOUP_NUM_WORKERS: '2', MEDIASOUP_MIN_PORT: '39000', MEDIASOUP_MAX_PORT: '39099', ENV_FILE: '/dev/null' },
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	let output = '';

@@ -2,19 +2,17 @@
 // with glibc >= 2.38, so on older machines its tests are skipped and say why
 // (CI runs them in a Debian 13 root: scripts/test-uws.sh).
 
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFile, mkdtemp, rm, copyFile } from 'node:fs/promises';
+import { readFile, rm, copyFile } from 'node:fs/promises';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import WebSocket from 'ws';
 import { addressFromBytes, normalizeAddress, splitProtocols, truncateReason } from '../lib/listener/common.js';
 import { createListener, uwsLoadError } from '../lib/listener/index.js';
 import type { HttpRequest, HttpResponse, Listener, ListenerKind, ListenerOptions, UpgradeRequest, WsConnection } from '../lib/listener/types.js';
+import { selfSignedCerts } from './helpers/certs.js';
 import { availableListeners, freePort } from './helpers/listeners.js';
 
 const HOST = '127.0.0.1';
@@ -171,18 +169,7 @@ function closedEvent(ws: WebSocket): Promise<{ code: number; reason: string }> {
 let certsPromise: Promise<{ dir: string; first: string; second: string }> | undefined;
 
 function certs(): Promise<{ dir: string; first: string; second: string }> {
-	certsPromise ??= (async () => {
-		const dir = await mkdtemp(path.join(tmpdir(), 'vcall-listener-'));
-
-		for (const name of ['first', 'second']) {
-			await promisify(execFile)('openssl', [
-				'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-				'-keyout', path.join(dir, `${name}-key.pem`), '-out', path.join(dir, `${name}-cert.pem`)
-			]);
-		}
-
-		return { dir, first: path.join(dir, 'first'), second: path.join(dir, 'second') };
-	})();
+	certsPromise ??= selfSignedCerts(['first', 'second']).then(({ dir }) => ({ dir, first: path.join(dir, 'first'), second: path.join(dir, 'second') }));
 
 	return certsPromise;
 }

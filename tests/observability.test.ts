@@ -1,29 +1,26 @@
-// /metrics, draining for deploys, and TURN credentials handed to clients.
+// /metrics and /admin/drain on the ops listener (and not on the signaling
+// port), draining for deploys, and TURN credentials handed to clients.
 
 import { createHmac } from 'node:crypto';
 import test from 'ava';
-import { errorCodeOf, TestPeer } from './helpers/client.js';
+import { aliceAndBob, errorCodeOf, TestPeer } from './helpers/client.js';
 import { startServer } from './helpers/server.js';
 
 const ADMIN_TOKEN = 'an-admin-token-of-at-least-32-characters';
 
-test.serial('/metrics reports objects, worker usage, requests by method and code, and latency', async (t) => {
-	const { server, url, httpUrl } = await startServer();
+test.serial('/metrics (ops listener) reports objects, worker usage, requests by method and code, and latency', async (t) => {
+	const { server, url, httpUrl, opsUrl } = await startServer();
 
 	t.teardown(() => server.close());
 
-	const [alice, bob] = await Promise.all([TestPeer.connect(url), TestPeer.connect(url)]);
-
-	t.teardown(() => [alice, bob].forEach((p) => p.close()));
-	await alice.create();
-	await bob.join(alice.roomId);
-	await alice.setupMedia();
-	await bob.setupMedia();
+	const { alice, bob } = await aliceAndBob(t, url, { media: true });
 	await bob.consume((await alice.produce('video', { source: 'camera' })).id);
 	await errorCodeOf(bob.untypedRequest('fly'));
 	await errorCodeOf(bob.untypedRequest('x'.repeat(60)));
 
-	const res = await fetch(`${httpUrl}/metrics`);
+	t.is((await fetch(`${httpUrl}/metrics`)).status, 404, 'not on the signaling port');
+
+	const res = await fetch(`${opsUrl}/metrics`);
 	const text = await res.text();
 	const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
 
@@ -44,7 +41,7 @@ test.serial('/metrics reports objects, worker usage, requests by method and code
 });
 
 test.serial('draining refuses new rooms, keeps calls going, then closes when the last call ends', async (t) => {
-	const { server, url, httpUrl } = await startServer({ adminToken: ADMIN_TOKEN, drainTimeout: 30 });
+	const { server, url, httpUrl, opsUrl } = await startServer({ adminToken: ADMIN_TOKEN, drainTimeout: 30 });
 
 	t.teardown(() => server.close());
 
@@ -53,13 +50,18 @@ test.serial('draining refuses new rooms, keeps calls going, then closes when the
 	t.teardown(() => [alice, bob, carol].forEach((p) => p.close()));
 	await alice.create();
 
-	t.is((await fetch(`${httpUrl}/admin/drain`, { method: 'POST' })).status, 401);
-	t.is((await fetch(`${httpUrl}/admin/drain`, { method: 'POST', headers: { authorization: 'Bearer nope' } })).status, 401);
+	const drainWith = (base: string, authorization?: string) => fetch(`${base}/admin/drain`, { method: 'POST', headers: authorization ? { authorization } : {} });
+
+	t.is((await drainWith(httpUrl, `Bearer ${ADMIN_TOKEN}`)).status, 405, 'the signaling port takes no POST, the right token included');
+	t.is((await fetch(`${httpUrl}/admin/drain`)).status, 404);
+	t.is((await drainWith(opsUrl)).status, 401);
+	t.is((await drainWith(opsUrl, 'Bearer nope')).status, 401);
+	t.is((await fetch(`${opsUrl}/admin/drain`)).status, 405);
 	t.is(server.health().status, 'healthy');
 
 	const drained = server.done;
 
-	t.is((await fetch(`${httpUrl}/admin/drain`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status, 202);
+	t.is((await drainWith(opsUrl, `Bearer ${ADMIN_TOKEN}`)).status, 202);
 
 	const health = await fetch(`${httpUrl}/health`);
 

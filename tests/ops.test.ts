@@ -155,7 +155,7 @@ test('wait-ready.mjs returns once the real server answers /health, and fails aft
 	const waiting = runWaitReady(t, ['--timeout', '60'], env);
 	// Started after the waiter, so it first sees connection refused.
 	const server = spawn(process.execPath, [path.join(repo, 'dist', 'server', 'main.js')], {
-		env: { ...process.env, ...env, NODE_ENV: 'test', MEDIASOUP_LISTEN_IP: '127.0.0.1', MEDIASOUP_NUM_WORKERS: '1', MEDIASOUP_MIN_PORT: '39400', MEDIASOUP_MAX_PORT: '39409', ENV_FILE: '/dev/null' },
+		env: { ...process.env, ...env, NODE_ENV: 'test', OPS_PORT: '0', MEDIASOUP_LISTEN_IP: '127.0.0.1', MEDIASOUP_NUM_WORKERS: '1', MEDIASOUP_MIN_PORT: '39400', MEDIASOUP_MAX_PORT: '39409', ENV_FILE: '/dev/null' },
 		stdio: ['ignore', 'ignore', 'pipe']
 	});
 	let serverErr = '';
@@ -323,6 +323,8 @@ test.serial('deploy.sh --root installs app, user, env, unit and sysctl into the 
 	t.regex(out, /ufw allow 3000\/tcp/);
 	t.regex(out, /ufw allow 40000:49999\/udp/);
 	t.regex(out, /ufw allow 40000:49999\/tcp/);
+	t.regex(out, /Ops listener \(\/metrics, POST \/admin\/drain\) on 127\.0\.0\.1:3090: open it to NOBODY/);
+	t.notRegex(out, /allow 3090/, 'the firewall never opens the ops port');
 	t.notRegex(out, /3443/);
 	t.notRegex(out, /3478/);
 	t.regex(out, /done: \d+ change/);

@@ -2,7 +2,7 @@
 // mediasoup worker, real protoo-client and mediasoup-client (FakeHandler).
 
 import test from 'ava';
-import { errorCodeOf, TestPeer } from './helpers/client.js';
+import { aliceAndBob, errorCodeOf, TestPeer } from './helpers/client.js';
 import { availableListeners } from './helpers/listeners.js';
 import { waitFor } from './helpers/wait.js';
 import { startServer } from './helpers/server.js';
@@ -146,17 +146,9 @@ for (const listener of kinds) {
 
 		t.teardown(() => server.close());
 
-		const alice = await TestPeer.connect(url, { retries: 10 });
-		const bob = await TestPeer.connect(url);
-
-		t.teardown(() => [alice, bob].forEach((p) => p.close()));
-		await alice.create();
-		await bob.join(alice.roomId);
-		await alice.setupMedia();
-
+		const { alice, bob } = await aliceAndBob(t, url, { media: true, aliceRetries: 10 });
 		const producer = await alice.produce('video', { source: 'camera' });
 
-		await bob.setupMedia();
 		await bob.consume(producer.id);
 
 		// Drop alice's socket under protoo-client: it reconnects by itself.

@@ -35,7 +35,7 @@ test('serves the files of its directory and refuses the rest with 400/403/404/40
 	await writeFile(path.join(dir, 'app.js'), 'export {};');
 	await writeFile(path.join(parent, 'secret.txt'), 'outside');
 
-	const server = http.createServer(staticFiles(dir, { cacheControl: 'no-store' }));
+	const server = http.createServer(staticFiles(dir, { cacheControl: 'no-store', connectSources: ['wss://call.example:3443'] }));
 
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 	t.teardown(async () => {
@@ -51,6 +51,14 @@ test('serves the files of its directory and refuses the rest with 400/403/404/40
 	t.is(index.body, '<p>hi</p>');
 	t.is(index.headers['content-type'], 'text/html; charset=utf-8');
 	t.is(index.headers['cache-control'], 'no-store');
+	t.is(index.headers['x-content-type-options'], 'nosniff');
+	t.is(index.headers['referrer-policy'], 'no-referrer');
+	t.is(index.headers['x-frame-options'], 'DENY');
+	t.is(
+		index.headers['content-security-policy'],
+		"default-src 'self'; img-src 'self' data:; media-src 'self' blob: mediastream:; connect-src 'self' wss://call.example:3443; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+		'the page: only itself, and connections to its own server'
+	);
 
 	const script = await request(port, 'GET', '/app.js?v=1');
 
@@ -72,5 +80,6 @@ test('serves the files of its directory and refuses the rest with 400/403/404/40
 
 	t.is(post.status, 405);
 	t.is(post.headers.allow, 'GET, HEAD');
+	t.is(post.headers['x-frame-options'], 'DENY', 'refusals carry the headers too');
 	t.is((await request(port, 'GET', '/')).status, 200, 'still serving after all that');
 });

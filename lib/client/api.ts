@@ -42,6 +42,10 @@ export interface ConsumerState {
 	paused: boolean;
 	producerPaused: boolean;
 	trackState: TrackState;
+	/** The layers the server forwards now (consumerLayersChanged; null: none); absent until the server tells. */
+	layers?: { spatialLayer: number; temporalLayer: number } | null;
+	/** The latest consumerScore: this consumer's and its producer's scores (0-10). */
+	score?: { score: number; producerScore: number };
 }
 
 export interface ClosedConsumerState extends ConsumerState {
@@ -92,6 +96,8 @@ export interface ClientState {
 	errors: string[];
 	/** Chat messages, oldest first. */
 	chat: ChatMessage[];
+	/** The room's active speaker (activeSpeaker notification), null in a silence. */
+	activeSpeaker: string | null;
 }
 
 // ---- getStats() figures, as returned by window.vcall.stats() ----
@@ -187,6 +193,8 @@ export interface VcallApi {
 	leave(): Promise<void>;
 	/** Sends a chat message over the chat data channel (throws while it is not open). */
 	sendChat(text: string): void;
+	/** Asks the server for at most these layers of a consumer; it may send less to stay within the downlink budget. */
+	setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void>;
 	/** Resolves once phase is 'joined' (rejects on 'failed' or after timeoutMs). */
 	whenJoined(timeoutMs?: number): Promise<void>;
 }

@@ -93,6 +93,7 @@ export class Call extends EventTarget {
 	readonly #errors: string[] = [];
 	/** Chat messages, kept while the page lives. */
 	readonly #chat: ChatMessage[] = [];
+	#activeSpeaker: string | null = null;
 	#disconnects = 0;
 	#rejoins = 0;
 	/** Joining, rejoining and screen share run one at a time, in order. */
@@ -118,6 +119,11 @@ export class Call extends EventTarget {
 
 	get phase(): Phase {
 		return this.#phase;
+	}
+
+	/** The room's active speaker, null in a silence. */
+	get activeSpeaker(): string | null {
+		return this.#activeSpeaker;
 	}
 
 	get consumers(): IterableIterator<ConsumerEntry> {
@@ -184,6 +190,7 @@ export class Call extends EventTarget {
 				serverIceUfrag: t.serverIceUfrag
 			})),
 			chat: [...this.#chat],
+			activeSpeaker: this.#activeSpeaker,
 			events: [...this.#events],
 			disconnects: this.#disconnects,
 			rejoins: this.#rejoins,
@@ -317,14 +324,16 @@ export class Call extends EventTarget {
 		this.#peerId = response.peerId;
 		this.#reconnectToken = response.reconnectToken;
 		this.#everJoined = true;
+		// The roster now, before any await: notifications that arrive while the
+		// transports are made are newer than this answer, and must not be undone
+		// by it (a newProducer would be taken for one gone and never consumed).
+		for (const info of response.peers) this.#syncPeer(info);
+		this.#consumeMissing(response.peers);
 
 		await media.load(response.roomId);
 		await media.createTransport('recv');
 		await media.createTransport('send');
 		signaling.startHeartbeat();
-
-		for (const info of response.peers) this.#syncPeer(info);
-		this.#consumeMissing(response.peers);
 
 		// Send first, then receive: the consumers wait for the gate (also when the camera is refused).
 		try {
@@ -484,6 +493,13 @@ export class Call extends EventTarget {
 		return this.stopTrack('screen');
 	}
 
+	// ---- Layers ----
+
+	/** Asks for at most these layers of a consumer (e.g. a small tile); the server's downlink budget may give less. */
+	setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
+		return this.#need().media.setPreferredLayers(consumerId, spatialLayer, temporalLayer);
+	}
+
 	// ---- Chat ----
 
 	/** Sends a chat message to everyone in the room over our chat data channel. */
@@ -613,6 +629,18 @@ export class Call extends EventTarget {
 				break;
 			case 'error':
 				this.#errors.push(`server error ${notification.data.code}: ${notification.data.message}`);
+				break;
+			case 'activeSpeaker':
+				this.#activeSpeaker = notification.data.peerId;
+				break;
+			case 'consumerLayersChanged': {
+				const { consumerId, spatialLayer, temporalLayer } = notification.data;
+
+				this.#media?.setConsumerFeedback(consumerId, { layers: spatialLayer === null || temporalLayer === null ? null : { spatialLayer, temporalLayer } });
+				break;
+			}
+			case 'consumerScore':
+				this.#media?.setConsumerFeedback(notification.data.consumerId, { score: { score: notification.data.score, producerScore: notification.data.producerScore } });
 				break;
 			case 'roomCreated':
 				break;

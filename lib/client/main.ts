@@ -4,7 +4,8 @@
 //
 // URL parameters:
 //   server  ws(s):// URL of the vcall server (default: /config.json's serverUrl,
-//           else ws(s)://<this host>:3000/)
+//           else ws(s)://<this host>:3000/); another origin than those only
+//           after the user confirms (server-url.ts)
 //   room    room id to join, or 'create'; when present the page joins at once
 //   name    display name
 //   w, h, fps   camera capture (default 640x480 at 30)
@@ -20,6 +21,7 @@
 
 import { CallClient, type CallOptions, type ConsumerEntry } from './CallClient.js';
 import type { StatsSnapshot, VcallApi } from './api.js';
+import { resolveServerUrl } from './server-url.js';
 import { collectStats, formatFigures, inboundFigures, outboundFigures } from './stats.js';
 
 declare global {
@@ -59,22 +61,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text 
 	return element;
 }
 
-async function defaultServerUrl(): Promise<string> {
-	try {
-		const response = await fetch('config.json', { cache: 'no-store' });
-
-		if (response.ok) {
-			const config = (await response.json()) as { serverUrl?: unknown };
-
-			if (typeof config.serverUrl === 'string' && config.serverUrl) return config.serverUrl;
-		}
-	} catch {
-		// No config.json (e.g. served by the tests): fall through.
-	}
-
-	return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname || 'localhost'}:3000/`;
-}
-
 // ---- window.vcall: usable before the call starts (state() says 'idle') ----
 
 let client: CallClient | undefined;
@@ -94,7 +80,8 @@ const idleState = (): ReturnType<VcallApi['state']> => ({
 	disconnects: 0,
 	rejoins: 0,
 	errors: [],
-	chat: []
+	chat: [],
+	activeSpeaker: null
 });
 
 function need(): CallClient {
@@ -111,6 +98,7 @@ window.vcall = {
 	dropWebSocket: (downMs) => need().dropWebSocket(downMs),
 	leave: () => need().leave(),
 	sendChat: (text) => need().sendChat(text),
+	setPreferredLayers: (consumerId, spatialLayer, temporalLayer) => need().setPreferredLayers(consumerId, spatialLayer, temporalLayer),
 	whenJoined: (timeoutMs) => need().whenJoined(timeoutMs)
 };
 
@@ -214,6 +202,20 @@ function syncTiles(call: CallClient): void {
 		addConsumerTile(call, entry);
 	}
 	for (const id of [...tiles.keys()]) if (!live.has(id)) removeConsumerTile(id);
+	markLayers(call);
+}
+
+/** The active speaker's tiles get a class; each video tile shows the spatial layer it receives (data-layer). */
+function markLayers(call: CallClient): void {
+	const speaker = call.activeSpeaker;
+
+	for (const entry of call.consumers) {
+		const tile = tiles.get(entry.consumer.id)?.tile;
+
+		if (!tile) continue;
+		tile.classList.toggle('speaking', entry.peerId === speaker);
+		if (entry.layers !== undefined) tile.dataset.layer = entry.layers === null ? 'none' : String(entry.layers.spatialLayer);
+	}
 }
 
 function showLocalPreview(call: CallClient): void {
@@ -277,7 +279,7 @@ async function join(options: CallOptions): Promise<void> {
 }
 
 async function main(): Promise<void> {
-	const serverUrl = params.get('server') ?? (await defaultServerUrl());
+	const serverUrl = await resolveServerUrl(params.get('server'));
 	const room = params.get('room');
 	const options = (overrides: Partial<CallOptions>): CallOptions => ({
 		serverUrl,

@@ -46,10 +46,13 @@ export const OPTIONS = [
 	{ key: 'maxMessageBytes', env: 'MAX_MESSAGE_BYTES', type: 'integer', default: 131072, min: 1024, max: 16777216, description: 'Largest WebSocket message accepted; larger ones close the connection' },
 	{ key: 'initialOutgoingBitrate', env: 'INITIAL_OUTGOING_BITRATE', type: 'integer', default: 1000000, min: 100000, max: 100000000, description: 'Bits/s the server starts sending to each peer at (bandwidth estimation goes from there)' },
 	{ key: 'maxIncomingBitrate', env: 'MAX_INCOMING_BITRATE', type: 'integer', default: 2500000, min: 100000, max: 100000000, description: 'Cap in bits/s on what one peer may send (camera + screen + audio)' },
+	{ key: 'maxDownlinkBitrate', env: 'MAX_DOWNLINK_BITRATE', type: 'integer', default: 2000000, min: 100000, max: 100000000, description: 'Cap in bits/s on what the server sends one peer; within it the peer\'s bandwidth estimate rules, and layers are picked by the downlink budget policy' },
 	{ key: 'maxDataMessageBytes', env: 'MAX_DATA_MESSAGE_BYTES', type: 'integer', default: 16384, min: 1024, max: 262144, description: "Largest data channel message (the transports' SCTP maxMessageSize)" },
 	{ key: 'dataMessagesPerSecond', env: 'DATA_MESSAGES_PER_SECOND', type: 'integer', default: 50, min: 1, max: 10000, description: 'Messages per second one data producer may send; beyond it the server pauses it for the rest of the second' },
 	{ key: 'drainTimeout', env: 'DRAIN_TIMEOUT', type: 'number', default: 3600, min: 0, max: 604800, description: 'Seconds a drain (SIGUSR2 or POST /admin/drain) waits for calls to end before exiting' },
-	{ key: 'adminToken', env: 'ADMIN_TOKEN', type: 'string', default: undefined, description: 'Bearer token (at least 32 characters) for POST /admin/drain; unset disables the admin endpoint' },
+	{ key: 'adminToken', env: 'ADMIN_TOKEN', type: 'string', default: undefined, description: 'Bearer token (at least 32 characters) for POST /admin/drain on the ops listener; unset disables the admin endpoint' },
+	{ key: 'opsHost', env: 'OPS_HOST', type: 'string', default: '127.0.0.1', description: 'Interface the ops listener (/metrics, /admin/*, /health with internals) binds; keep it on loopback or a private network' },
+	{ key: 'opsPort', env: 'OPS_PORT', type: 'integer', default: 3090, min: -1, max: 65535, description: 'Plain HTTP port of the ops listener; 0 picks a free port, -1 disables it (no /metrics, no /admin/*)' },
 	{ key: 'allowInsecureWs', env: 'ALLOW_INSECURE_WS', type: 'boolean', default: false, description: 'With TLS on, still accept WebSocket upgrades on the plain HTTP port (reconnect tokens and join tokens then travel in clear)' },
 	{ key: 'authMode', env: 'AUTH_MODE', type: 'string', default: 'none', choices: ['none', 'jwt'], description: 'none: anyone who reaches the port creates and joins rooms; jwt: createRoom/joinRoom/rejoinRoom need a signed join token' },
 	{ key: 'authSecret', env: 'AUTH_SECRET', type: 'string', default: undefined, description: 'HS256 key for join tokens (at least 32 bytes); scripts/deploy.sh generates one' },
@@ -71,6 +74,12 @@ export const OPTIONS = [
 	{ key: 'turnUrls', env: 'TURN_URLS', type: 'string', default: undefined, description: 'TURN server URLs handed to clients, comma-separated (e.g. turn:turn.example.com:3478,turns:turn.example.com:5349)' },
 	{ key: 'turnSecret', env: 'TURN_SECRET', type: 'string', default: undefined, description: "Shared secret with the TURN server (coturn's static-auth-secret) for time-limited credentials" },
 	{ key: 'turnCredentialTtl', env: 'TURN_CREDENTIAL_TTL', type: 'integer', default: 3600, min: 60, max: 604800, description: 'Seconds a TURN credential stays valid' },
+	{ key: 'redisUrl', env: 'REDIS_URL', type: 'string', default: undefined, description: 'Cluster mode: the Redis (e.g. redis://10.0.0.5:6379) holding the node registry and room directory and relaying between nodes; unset: one node alone' },
+	{ key: 'nodeId', env: 'NODE_ID', type: 'string', default: undefined, description: "Cluster mode: this node's id, unique in the cluster (default: host name:port)" },
+	{ key: 'clusterHeartbeat', env: 'CLUSTER_HEARTBEAT', type: 'number', default: 2, min: 0.1, max: 60, description: "Cluster mode: seconds between a node's registry refreshes (load, draining) and its look at the others" },
+	{ key: 'clusterNodeTtl', env: 'CLUSTER_NODE_TTL', type: 'number', default: 6, min: 0.3, max: 600, description: "Cluster mode: seconds a node's registry entry lives unrefreshed; then the others take it for dead (more than CLUSTER_HEARTBEAT)" },
+	{ key: 'clusterHostsRooms', env: 'CLUSTER_HOSTS_ROOMS', type: 'boolean', default: true, description: 'Cluster mode: false makes this node an edge that takes connections and relays them but gets no rooms placed on it (unless no other node is up)' },
+	{ key: 'relayTimeout', env: 'RELAY_TIMEOUT', type: 'number', default: 5, min: 0.1, max: 300, description: 'Cluster mode: seconds a request relayed to the hosting node may take; then 503' },
 	{ key: 'shutdownTimeout', env: 'SHUTDOWN_TIMEOUT', type: 'number', default: 8, min: 0.1, max: 600, description: 'Seconds the graceful shutdown may take before the process exits anyway' }
 ] as const satisfies readonly OptionSpec[];
 

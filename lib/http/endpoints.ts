@@ -1,7 +1,9 @@
-// The HTTP side: /health, /api/server-info, CORS, and the origin check for
+// The HTTP side: the signaling port's /health and /api/server-info with CORS,
+// the ops listener's /health and /admin/drain, and the origin check for
 // WebSocket upgrades. Pure functions of the server's state, whichever
 // listener delivered the request.
 
+import type { ClusterHealth } from '../cluster/Cluster.js';
 import type { Config } from '../config/options.js';
 import { secretsEqual } from '../secrets.js';
 import type { HttpRequest, HttpResponse, UpgradeDecision, UpgradeRequest } from '../listener/types.js';
@@ -17,18 +19,37 @@ export interface HealthState {
 	auth: 'none' | 'jwt';
 	listener: { kind: string; reason: string };
 	media: MediaCounts;
+	/** What the quotas allow and how much of it is used (ops listener only). */
+	limits: LimitsState;
+	/** Cluster mode only. */
+	cluster?: ClusterHealth;
 }
+
+export interface LimitsState {
+	rooms: { open: number; max: number };
+	peers: { open: number; max: number };
+	connections: { open: number; addresses: number; maxPerIp: number };
+	sessions: number;
+}
+
+/** What the signaling port's /health is made from: the brief's figures, the auth mode and the listener. */
+export type PublicHealthState = Pick<HealthState, 'status' | 'uptime' | 'rooms' | 'peers' | 'workers' | 'auth' | 'listener'>;
 
 /** A route answers the requests it knows and returns undefined for the rest. */
 export type Route = (req: HttpRequest) => HttpResponse | undefined | Promise<HttpResponse | undefined>;
 
 export interface EndpointSources {
 	config: Config;
+	health: () => PublicHealthState;
+}
+
+export interface OpsSources {
+	config: Config;
 	health: () => HealthState;
 	/** Starts a drain (POST /admin/drain with ADMIN_TOKEN). */
 	drain: () => void;
-	/** Further routes (e.g. /metrics), tried first. */
-	routes?: Route[];
+	/** Every live node of the cluster (GET /cluster); undefined for a node alone. */
+	cluster: () => unknown;
 }
 
 function megabytes(bytes: number): string {
@@ -37,6 +58,16 @@ function megabytes(bytes: number): string {
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
 	return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }, body: JSON.stringify(body) };
+}
+
+/** /health: 200 while healthy, else 503, with the memory figures of the brief. */
+function healthAnswer<T extends { status: HealthState['status'] }>(state: T): HttpResponse {
+	const memory = process.memoryUsage();
+
+	return json(state.status === 'healthy' ? 200 : 503, {
+		...state,
+		memory: { used: megabytes(memory.rss), total: megabytes(memory.heapTotal), heapUsed: megabytes(memory.heapUsed) }
+	});
 }
 
 /** Origins from FRONTEND_URL ('*' allows any). */
@@ -53,6 +84,11 @@ function originAllowed(origins: Set<string>, origin: string): boolean {
 	return origins.has('*') || origins.has(origin);
 }
 
+/**
+ * The signaling port's HTTP side: /health in the brief's shape (plus auth and
+ * the listener's kind; the reason, media counts and limits are on the ops
+ * listener), /api/server-info, CORS. Nothing else answers there.
+ */
 export function createHttpHandler(sources: EndpointSources): (req: HttpRequest) => Promise<HttpResponse> {
 	const origins = allowedOrigins(sources.config);
 	const serverInfo = {
@@ -61,33 +97,14 @@ export function createHttpHandler(sources: EndpointSources): (req: HttpRequest) 
 		rtcPorts: { min: sources.config.rtcMinPort, max: sources.config.rtcMaxPort }
 	};
 
-	const adminAuthorization = sources.config.adminToken ? `Bearer ${sources.config.adminToken}` : undefined;
-
-	async function route(req: HttpRequest): Promise<HttpResponse> {
-		for (const extra of sources.routes ?? []) {
-			const response = await extra(req);
-
-			if (response) return response;
-		}
-
-		if (req.path === '/admin/drain' && adminAuthorization) {
-			if (req.method !== 'POST') return json(405, { error: 'method not allowed' }, { allow: 'POST' });
-			if (!secretsEqual(req.headers.authorization ?? '', adminAuthorization)) return json(401, { error: 'unauthorized' });
-			sources.drain();
-
-			return json(202, { status: 'draining' });
-		}
+	function route(req: HttpRequest): HttpResponse {
 		if (req.method === 'OPTIONS') return { status: 204, headers: { 'access-control-allow-methods': 'GET, OPTIONS', 'access-control-max-age': '600' }, body: '' };
 		if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'method not allowed' }, { allow: 'GET, OPTIONS' });
 
 		if (req.path === '/health') {
-			const state = sources.health();
-			const memory = process.memoryUsage();
+			const { status, uptime, rooms, peers, workers, auth, listener } = sources.health();
 
-			return json(state.status === 'healthy' ? 200 : 503, {
-				...state,
-				memory: { used: megabytes(memory.rss), total: megabytes(memory.heapTotal), heapUsed: megabytes(memory.heapUsed) }
-			});
+			return healthAnswer({ status, uptime, rooms, peers, workers, auth, listener: { kind: listener.kind } });
 		}
 		if (req.path === '/api/server-info') return json(200, serverInfo);
 
@@ -95,7 +112,7 @@ export function createHttpHandler(sources: EndpointSources): (req: HttpRequest) 
 	}
 
 	return async (req) => {
-		const response = await route(req);
+		const response = route(req);
 		const origin = req.headers.origin;
 
 		if (origin && originAllowed(origins, origin)) {
@@ -105,6 +122,32 @@ export function createHttpHandler(sources: EndpointSources): (req: HttpRequest) 
 
 		return response;
 	};
+}
+
+/** The ops listener's own routes: /health with the internals, and POST /admin/drain when ADMIN_TOKEN is set. */
+export function opsRoutes({ config, health, drain, cluster }: OpsSources): Record<string, Route> {
+	const get = (answer: () => HttpResponse): Route => (req) => (req.method === 'GET' || req.method === 'HEAD' ? answer() : json(405, { error: 'method not allowed' }, { allow: 'GET' }));
+	const routes: Record<string, Route> = {
+		'/health': get(() => healthAnswer(health())),
+		'/cluster': get(() => {
+			const view = cluster();
+
+			return view === undefined ? json(404, { error: 'not in cluster mode (REDIS_URL is not set)' }) : json(200, view);
+		})
+	};
+	const adminAuthorization = config.adminToken ? `Bearer ${config.adminToken}` : undefined;
+
+	if (adminAuthorization) {
+		routes['/admin/drain'] = (req) => {
+			if (req.method !== 'POST') return json(405, { error: 'method not allowed' }, { allow: 'POST' });
+			if (!secretsEqual(req.headers.authorization ?? '', adminAuthorization)) return json(401, { error: 'unauthorized' });
+			drain();
+
+			return json(202, { status: 'draining' });
+		};
+	}
+
+	return routes;
 }
 
 /** The client's address: the last X-Forwarded-For entry (the one our proxy added) when TRUST_PROXY is on. */

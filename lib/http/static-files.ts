@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
+import { pageCsp, securityHeaders } from './security-headers.js';
 
 const TYPES: Record<string, string> = {
 	'.html': 'text/html; charset=utf-8',
@@ -17,15 +18,26 @@ const TYPES: Record<string, string> = {
 	'.ico': 'image/x-icon'
 };
 
+export interface StaticFilesOptions {
+	cacheControl?: string;
+	/** Where the page may connect besides itself (CSP connect-src): its signaling server, e.g. 'ws://host:3000'. */
+	connectSources?: readonly string[];
+}
+
 /**
  * GET and HEAD of the files under `dir` (index.html at /), nothing outside it:
  * 400 for a malformed escape, 403 outside dir, 404 for no such file, 405 for
- * other methods.
+ * other methods. Every answer carries the security headers and the page's CSP.
  */
-export function staticFiles(dir: string, { cacheControl = 'no-cache' }: { cacheControl?: string } = {}): http.RequestListener {
+export function staticFiles(dir: string, { cacheControl = 'no-cache', connectSources = [] }: StaticFilesOptions = {}): http.RequestListener {
 	const root = path.resolve(dir);
+	const headers = securityHeaders({ secure: false, csp: pageCsp(connectSources) });
 
 	return (req, res) => {
+		for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+		// HSTS only means something over TLS (the demo's --cert).
+		if ((req.socket as { encrypted?: boolean }).encrypted) res.setHeader('strict-transport-security', securityHeaders({ secure: true })['strict-transport-security']!);
+
 		if (req.method !== 'GET' && req.method !== 'HEAD') {
 			res.writeHead(405, { allow: 'GET, HEAD' }).end();
 			return;

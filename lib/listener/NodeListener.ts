@@ -16,6 +16,7 @@ import {
 	decideUpgrade,
 	handleHttp,
 	loadTls,
+	refusalHeaders,
 	normalizeAddress,
 	safeCall,
 	splitProtocols,
@@ -59,19 +60,13 @@ function readHeaders(req: IncomingMessage): Record<string, string> {
 	return headers;
 }
 
-function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+function refuseUpgrade(socket: Duplex, status: number, reason: string, secure: boolean): void {
 	const body = Buffer.from(reason);
+	const headers = Object.entries(refusalHeaders(secure)).map(([name, value]) => `${name}: ${value}\r\n`);
 
 	// Destroy once the response is flushed: destroying right away could lose it.
 	socket.once('finish', () => socket.destroy());
-	socket.end(
-		`HTTP/1.1 ${statusLine(status)}\r\n` +
-			'Connection: close\r\n' +
-			'Content-Type: text/plain; charset=utf-8\r\n' +
-			`Content-Length: ${body.length}\r\n` +
-			'\r\n' +
-			body.toString()
-	);
+	socket.end(`HTTP/1.1 ${statusLine(status)}\r\nConnection: close\r\n${headers.join('')}Content-Length: ${body.length}\r\n\r\n${body.toString()}`);
 }
 
 function listenOn(server: http.Server, port: number, host: string): Promise<number> {
@@ -230,7 +225,7 @@ export class NodeListener implements Listener {
 		this.#state = 'listening';
 
 		try {
-			const plain = http.createServer(this.#serverOptions(), (req, res) => void this.#onRequest(req, res));
+			const plain = http.createServer(this.#serverOptions(), (req, res) => void this.#onRequest(req, res, false));
 
 			this.#addServer(plain, false);
 
@@ -242,7 +237,7 @@ export class NodeListener implements Listener {
 
 				this.#assertStillStarting();
 
-				const secure = https.createServer({ ...this.#serverOptions(), cert, key }, (req, res) => void this.#onRequest(req, res));
+				const secure = https.createServer({ ...this.#serverOptions(), cert, key }, (req, res) => void this.#onRequest(req, res, true));
 
 				this.#httpsServer = secure;
 				this.#addServer(secure, true);
@@ -344,13 +339,13 @@ export class NodeListener implements Listener {
 		server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head, secure));
 	}
 
-	async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+	async #onRequest(req: IncomingMessage, res: ServerResponse, secure: boolean): Promise<void> {
 		// The endpoints are GETs: a body, if any, is discarded so keep-alive still works.
 		req.resume();
 
 		const { path } = splitUrl(req.url ?? '/');
 		const request: HttpRequest = { method: req.method ?? 'GET', path, headers: readHeaders(req), remoteAddress: normalizeAddress(req.socket.remoteAddress ?? '') };
-		const response = await handleHttp(this.#opts.http, request);
+		const response = await handleHttp(this.#opts.http, request, secure);
 
 		if (res.destroyed) return;
 		const headers = Object.fromEntries(
@@ -383,7 +378,7 @@ export class NodeListener implements Listener {
 
 		if (!decision.accept) {
 			debug('upgrade refused [address:%s, status:%d, reason:%s]', remoteAddress, decision.status, decision.reason);
-			refuseUpgrade(socket, decision.status, decision.reason);
+			refuseUpgrade(socket, decision.status, decision.reason, secure);
 
 			return;
 		}

@@ -19,6 +19,7 @@ import {
 	decideUpgrade,
 	handleHttp,
 	loadTls,
+	refusalHeaders,
 	safeCall,
 	splitProtocols,
 	statusLine,
@@ -320,12 +321,12 @@ export class UwsListener implements Listener {
 			close: (ws, code, message) => this.#onClose(ws, code, message)
 		});
 
-		app.any('/*', (res, req) => void this.#onRequest(res, req));
+		app.any('/*', (res, req) => void this.#onRequest(res, req, secure));
 
 		return app;
 	}
 
-	async #onRequest(res: uWS.HttpResponse, req: uWS.HttpRequest): Promise<void> {
+	async #onRequest(res: uWS.HttpResponse, req: uWS.HttpRequest, secure: boolean): Promise<void> {
 		let aborted = false;
 
 		res.onAborted(() => (aborted = true));
@@ -337,7 +338,7 @@ export class UwsListener implements Listener {
 
 		// req is only valid until the first await: read everything before it.
 		const request: HttpRequest = { method: req.getCaseSensitiveMethod(), path: req.getUrl(), headers, remoteAddress: addressFromBytes(res.getRemoteAddress()) };
-		const response = await handleHttp(this.#opts.http, request);
+		const response = await handleHttp(this.#opts.http, request, secure);
 
 		if (aborted) return;
 
@@ -381,10 +382,9 @@ export class UwsListener implements Listener {
 		if (!decision.accept) {
 			debug('upgrade refused [address:%s, status:%d, reason:%s]', remoteAddress, decision.status, decision.reason);
 			res.cork(() => {
-				res
-					.writeStatus(statusLine(decision.status))
-					.writeHeader('Content-Type', 'text/plain; charset=utf-8')
-					.end(decision.reason, true);
+				res.writeStatus(statusLine(decision.status));
+				for (const [name, value] of Object.entries(refusalHeaders(secure))) res.writeHeader(name, value);
+				res.end(decision.reason, true);
 			});
 
 			return;

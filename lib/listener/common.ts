@@ -2,6 +2,7 @@
 // contract does not say how: addresses, close reasons, refusals, and what
 // happens when a consumer callback throws.
 
+import { securityHeaders } from '../http/security-headers.js';
 import { describeError, log } from '../log.js';
 import { readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
@@ -134,14 +135,23 @@ export function safeCall(what: string, fn: () => void): boolean {
 	}
 }
 
-export async function handleHttp(handler: HttpHandler, request: HttpRequest): Promise<HttpResponse> {
+/** Runs the HTTP handler; the answer, a 500 included, carries the security headers (`secure`: it goes out over TLS). */
+export async function handleHttp(handler: HttpHandler, request: HttpRequest, secure: boolean): Promise<HttpResponse> {
+	let response: HttpResponse;
+
 	try {
-		return await handler(request);
+		response = await handler(request);
 	} catch (error) {
 		log.error(`listener: HTTP handler threw for ${request.method} ${request.path}: ${describeError(error)}`);
-
-		return { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'internal error' };
+		response = { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'internal error' };
 	}
+
+	return { ...response, headers: { ...securityHeaders({ secure }), ...response.headers } };
+}
+
+/** The headers of a refused WebSocket upgrade (a plain-text HTTP answer). */
+export function refusalHeaders(secure: boolean): Record<string, string> {
+	return { 'content-type': 'text/plain; charset=utf-8', ...securityHeaders({ secure }) };
 }
 
 export function decideUpgrade(

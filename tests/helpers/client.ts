@@ -175,9 +175,10 @@ export class TestPeer {
 		});
 	}
 
-	async produce(kind: 'audio' | 'video', metadata: Record<string, unknown>): Promise<mc.Producer> {
+	/** A producer of a fake track; `encodings` as a browser would send them (simulcast, SVC). */
+	async produce(kind: 'audio' | 'video', metadata: Record<string, unknown>, encodings?: mc.RtpEncodingParameters[]): Promise<mc.Producer> {
 		const track = new FakeMediaStreamTrack({ kind });
-		const producer = await this.sendTransport!.produce({ track: track as unknown as mc.ProducerOptions['track'], appData: metadata });
+		const producer = await this.sendTransport!.produce({ track: track as unknown as mc.ProducerOptions['track'], appData: metadata, ...(encodings ? { encodings } : {}) });
 
 		this.producers.set(producer.id, producer);
 
@@ -245,4 +246,23 @@ export async function errorCodeOf(promise: Promise<unknown>): Promise<number> {
 	}
 
 	throw new Error('request succeeded, an error was expected');
+}
+
+/**
+ * Alice creates a room and bob joins it; both close when the test ends. With
+ * `media`, both then have their send and receive transports.
+ */
+export async function aliceAndBob(
+	t: { teardown: (fn: () => void) => void },
+	url: string,
+	{ media = false, aliceRetries = 0, named = false } = {}
+): Promise<{ alice: TestPeer; bob: TestPeer }> {
+	const [alice, bob] = await Promise.all([TestPeer.connect(url, { retries: aliceRetries }), TestPeer.connect(url)]);
+
+	t.teardown(() => [alice, bob].forEach((p) => p.close()));
+	await alice.create(named ? { displayName: 'alice' } : {});
+	await bob.join(alice.roomId, named ? { displayName: 'bob' } : {});
+	if (media) await Promise.all([alice.setupMedia(), bob.setupMedia()]);
+
+	return { alice, bob };
 }

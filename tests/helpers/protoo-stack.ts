@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import protooServer from 'protoo-server';
 import { JoinTokens } from '../../lib/auth/JoinTokens.js';
 import type { Config } from '../../lib/config/options.js';
-import { createHttpHandler, type HealthState } from '../../lib/http/endpoints.js';
+import { createHttpHandler, type PublicHealthState } from '../../lib/http/endpoints.js';
 import type { HttpRequest } from '../../lib/listener/types.js';
 import { WorkerPool } from '../../lib/media/WorkerPool.js';
 import { ErrorCode, RequestError } from '../../lib/protocol/errors.js';
@@ -18,8 +18,8 @@ import { validateRequest } from '../../lib/protocol/methods.js';
 import type { PeerChannel } from '../../lib/protocol/ProtooConnection.js';
 import { Rooms } from '../../lib/rooms/Rooms.js';
 
-/** /health of the comparison stack: the same figures as Server.health(). */
-function healthOf(rooms: Rooms, workers: WorkerPool, listener: { kind: string; reason: string }): HealthState {
+/** /health of the comparison stack: the same public figures as vcall's. */
+function healthOf(rooms: Rooms, workers: WorkerPool, listener: { kind: string; reason: string }): PublicHealthState {
 	return {
 		status: workers.workers.length === 0 ? 'degraded' : 'healthy',
 		auth: 'none',
@@ -27,8 +27,7 @@ function healthOf(rooms: Rooms, workers: WorkerPool, listener: { kind: string; r
 		rooms: rooms.roomCount,
 		peers: rooms.peerCount,
 		workers: workers.workers.length,
-		listener,
-		media: rooms.mediaCounts()
+		listener
 	};
 }
 
@@ -49,7 +48,7 @@ export async function startProtooStack(config: Config): Promise<ProtooStack> {
 
 	const rooms = new Rooms(config, workers, await JoinTokens.create(config));
 	const listener = { kind: 'protoo-server', reason: `protoo-server ${protooServer.version} (WebSocket-Node on node:http)` };
-	const handleHttp = createHttpHandler({ config, health: () => healthOf(rooms, workers, listener), drain: () => undefined });
+	const handleHttp = createHttpHandler({ config, health: () => healthOf(rooms, workers, listener) });
 	const onHttp: http.RequestListener = (req, res) => {
 		req.resume();
 

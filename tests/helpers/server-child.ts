@@ -34,6 +34,8 @@ export interface ReadyMessage {
 	/** wss:// when the config has a certificate. */
 	secureUrl: string | undefined;
 	httpUrl: string;
+	/** The ops listener (the protoo stack has none: its one HTTP port). */
+	opsUrl: string;
 	pid: number;
 	workerPids: number[];
 	listener: string;
@@ -70,7 +72,7 @@ export interface SocketWrites {
 	tcp: number;
 }
 
-export type Command = 'inspect' | 'gc' | 'lag' | 'writes' | 'stop';
+export type Command = 'inspect' | 'gc' | 'lag' | 'writes' | 'stop' | 'drain';
 
 /**
  * Counts what the listener (ws, or protoo-server's WebSocket-Node) hands to
@@ -94,7 +96,10 @@ const config = testConfig({ ...options.overrides, ...(options.listener ? { liste
 let rooms: Rooms;
 let workers: WorkerPool;
 let stop: () => Promise<void>;
+/** vcall only: the drain of a deploy (the process exits when its calls end). */
+let vcall: Server | undefined;
 let port: number;
+let opsPort: number | undefined;
 let httpsPort: number | undefined;
 let listener: { kind: string; reason: string };
 
@@ -106,8 +111,9 @@ if (options.stack === 'protoo') {
 } else {
 	const server = await Server.start(config);
 
+	vcall = server;
 	({ rooms, workers } = server);
-	({ port, httpsPort } = server.address);
+	({ port, opsPort, httpsPort } = server.address);
 	listener = server.health().listener;
 	stop = () => server.shutdown('test over');
 }
@@ -187,6 +193,10 @@ process.on('message', (message: { id: number; cmd: Command }) => {
 		case 'writes':
 			reply({ ...socketWrites });
 			break;
+		case 'drain':
+			if (vcall) void vcall.drain().then(() => process.exit(0));
+			reply({ draining: Boolean(vcall) });
+			break;
 		case 'stop':
 			reply({ stopping: true });
 			void shutdown();
@@ -203,6 +213,7 @@ const ready: ReadyMessage = {
 	url: `ws://${config.host}:${port}/`,
 	secureUrl: httpsPort === undefined ? undefined : `wss://${config.host}:${httpsPort}/`,
 	httpUrl: `http://${config.host}:${port}`,
+	opsUrl: `http://${config.host}:${opsPort ?? port}`,
 	pid: process.pid,
 	workerPids: workers.workers.map((w) => w.worker.pid),
 	listener: listener.kind,

@@ -42,6 +42,8 @@ export class ServerProcess {
 	/** wss:// when the server was given a certificate. */
 	readonly secureUrl: string | undefined;
 	readonly httpUrl: string;
+	/** /metrics, /health with internals. */
+	readonly opsUrl: string;
 	readonly pid: number;
 	readonly workerPids: number[];
 	/** The listener kind ('uws', 'node', 'protoo-server') and why it was picked. */
@@ -102,6 +104,7 @@ export class ServerProcess {
 		this.url = ready.url;
 		this.secureUrl = ready.secureUrl;
 		this.httpUrl = ready.httpUrl;
+		this.opsUrl = ready.opsUrl;
 		this.pid = ready.pid;
 		this.workerPids = ready.workerPids;
 		this.listener = ready.listener;
@@ -178,7 +181,7 @@ export class ServerProcess {
 		return sampleServer(this.pid);
 	}
 
-	/** GET a path of the server's HTTP side as JSON (e.g. /health). */
+	/** GET a path of the server's ops listener as JSON (e.g. /health with the media counts). */
 	async getJson<T>(pathname: string): Promise<T> {
 		return JSON.parse(await this.getText(pathname)) as T;
 	}
@@ -186,7 +189,7 @@ export class ServerProcess {
 	/** GET without keep-alive: this process's connection must not linger in the server's open fds. */
 	getText(pathname: string): Promise<string> {
 		return new Promise((resolve, reject) => {
-			const request = http.get(`${this.httpUrl}${pathname}`, { agent: false, timeout: 10_000 }, (response) => {
+			const request = http.get(`${this.opsUrl}${pathname}`, { agent: false, timeout: 10_000 }, (response) => {
 				let body = '';
 
 				response.setEncoding('utf8');
@@ -198,6 +201,22 @@ export class ServerProcess {
 			request.on('timeout', () => request.destroy(new Error(`GET ${pathname} timed out`)));
 			request.on('error', reject);
 		});
+	}
+
+	/** Starts the server's drain: no new rooms, and it exits once its calls end. */
+	async drain(): Promise<void> {
+		await this.#command('drain');
+	}
+
+
+	/** Sends a signal to the server process (SIGKILL: a power loss; SIGSTOP: a hung node). */
+	signal(signal: NodeJS.Signals): void {
+		this.#child.kill(signal);
+	}
+
+	/** Resolves when the process has exited. */
+	get exited(): Promise<void> {
+		return this.#exited;
 	}
 
 	/** Graceful stop; SIGKILL after graceMs. */

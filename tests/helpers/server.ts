@@ -23,6 +23,7 @@ export function testConfig(overrides: ConfigInput = {}) {
 			nodeEnv: 'test',
 			host: '127.0.0.1',
 			port: 0,
+			opsPort: 0,
 			listenIp: '127.0.0.1',
 			numWorkers: 1,
 			...rtcPorts(),
@@ -31,11 +32,19 @@ export function testConfig(overrides: ConfigInput = {}) {
 	});
 }
 
-export async function startServer(overrides: ConfigInput = {}): Promise<{ server: Server; url: string; httpUrl: string }> {
-	const server = await Server.start(testConfig(overrides));
-	const { port } = server.address;
+export interface StartedServer {
+	server: Server;
+	url: string;
+	httpUrl: string;
+	/** The ops listener (/metrics, /admin/*, /health with internals); '' with opsPort -1. */
+	opsUrl: string;
+}
 
-	return { server, url: `ws://127.0.0.1:${port}/`, httpUrl: `http://127.0.0.1:${port}` };
+export async function startServer(overrides: ConfigInput = {}): Promise<StartedServer> {
+	const server = await Server.start(testConfig(overrides));
+	const { port, opsPort } = server.address;
+
+	return { server, url: `ws://127.0.0.1:${port}/`, httpUrl: `http://127.0.0.1:${port}`, opsUrl: opsPort === undefined ? '' : `http://127.0.0.1:${opsPort}` };
 }
 
 export type { ListenerKind };

@@ -28,13 +28,17 @@ export interface StaticServer {
 	close(): Promise<void>;
 }
 
-/** The client's files, never cached (every test file builds its own bundle). */
-export function staticHandler(dir: string): http.RequestListener {
-	return staticFiles(dir, { cacheControl: 'no-store' });
+/**
+ * The client's files, never cached (every test file builds its own bundle),
+ * with the page's CSP; the tests' servers listen on ephemeral ports of
+ * addresses they choose, so the page may open WebSockets to any of them.
+ */
+export function staticHandler(dir: string, connectSources: readonly string[] = ['ws:', 'wss:']): http.RequestListener {
+	return staticFiles(dir, { cacheControl: 'no-store', connectSources });
 }
 
-export async function serveStatic(dir: string): Promise<StaticServer> {
-	const server = http.createServer(staticHandler(dir));
+export async function serveStatic(dir: string, handler: http.RequestListener = staticHandler(dir)): Promise<StaticServer> {
+	const server = http.createServer(handler);
 
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 

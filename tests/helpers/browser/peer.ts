@@ -104,6 +104,8 @@ export class BrowserPeer {
 			if (msg.type() === 'error') this.consoleErrors.push(msg.text());
 		});
 		page.on('pageerror', (error) => this.consoleErrors.push(`pageerror: ${error.message}`));
+		// The tests' server is on another origin than the page: the page asks before joining it, and this user says yes.
+		page.on('dialog', (dialog) => void (dialog.type() === 'confirm' ? dialog.accept() : dialog.dismiss()));
 	}
 
 	/**
