@@ -86,6 +86,8 @@ export class Room extends EventEmitter<RoomEvents> {
 	readonly id: string;
 	readonly mediaWorker: MediaWorker;
 	readonly #router: ms.Router;
+	/** The router's capabilities never change; its getter deep-clones them on every read. */
+	readonly #rtpCapabilities: mc.RtpCapabilities;
 	readonly #config: Config;
 	readonly #peers = new Map<string, Peer>();
 	readonly #queue = new AwaitQueue();
@@ -105,6 +107,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		super();
 		this.id = id;
 		this.#router = router;
+		this.#rtpCapabilities = forClient.rtpCapabilities(router.rtpCapabilities);
 		this.mediaWorker = mediaWorker;
 		this.#config = config;
 		this.#dataRate = new DataRateLimit(router, config.dataMessagesPerSecond);
@@ -198,7 +201,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		switch (request.method) {
 			// Read-only requests answer from current state without queueing.
 			case 'getRouterRtpCapabilities':
-				return Promise.resolve({ rtpCapabilities: forClient.rtpCapabilities(this.#router.rtpCapabilities) });
+				return Promise.resolve({ rtpCapabilities: this.#rtpCapabilities });
 			case 'getProducers':
 				return Promise.resolve({ producers: this.otherPeers(peer).flatMap((p) => p.producers) });
 			case 'getRoomInfo':
@@ -499,7 +502,7 @@ export class Room extends EventEmitter<RoomEvents> {
 			consumer.close();
 			throw invalidState('peer has left');
 		}
-		peer.rtpCapabilities = rtpCapabilities;
+		peer.rememberCapabilities(rtpCapabilities);
 		peer.consumers.set(consumer.id, consumer);
 		consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
 		await this.#bandwidth.consumerAdded(peer, consumer, producer);
