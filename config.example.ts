@@ -53,6 +53,9 @@ const example = {
 	initialOutgoingBitrate: 1000000,
 	// MAX_INCOMING_BITRATE: cap in bits/s on what one peer may send.
 	maxIncomingBitrate: 2500000,
+	// MAX_DOWNLINK_BITRATE: cap in bits/s on what the server sends one peer
+	// (audio, then screen shares, then the active speaker, then the others).
+	maxDownlinkBitrate: 2000000,
 	// MAX_DATA_MESSAGE_BYTES: largest data channel message (SCTP maxMessageSize).
 	maxDataMessageBytes: 16384,
 	// DATA_MESSAGES_PER_SECOND: beyond it a data producer is paused for the rest of the second.

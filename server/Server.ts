@@ -7,7 +7,7 @@ import { JoinTokens } from '../lib/auth/JoinTokens.js';
 import { Cluster, type ClusterView } from '../lib/cluster/Cluster.js';
 import { resolveAnnounced } from '../lib/config/announced.js';
 import type { Config } from '../lib/config/options.js';
-import { createHttpHandler, createUpgradeCheck, json, opsRoutes, type HealthState } from '../lib/http/endpoints.js';
+import { createHttpHandler, createUpgradeCheck, opsRoutes, type HealthState } from '../lib/http/endpoints.js';
 import { OpsServer } from '../lib/http/OpsServer.js';
 import { createListener } from '../lib/listener/index.js';
 import { CloseCode, type Listener, type ListenerKind, type WsConnection } from '../lib/listener/types.js';
@@ -78,13 +78,7 @@ export class Server {
 		if (config.opsPort >= 0) {
 			const ops = new OpsServer({ host: config.opsHost, port: config.opsPort, httpTimeouts: httpTimeouts(config) });
 
-			for (const [path, handler] of Object.entries(opsRoutes({ config, health: () => this.health(), drain: () => void this.drain() }))) ops.route(path, handler);
-			// The cluster view: every live node's registry entry (cluster mode only).
-			ops.route('/cluster', () => {
-				const view = this.clusterView();
-
-				return view ? json(200, view) : json(404, { error: 'not in cluster mode (REDIS_URL unset)' });
-			});
+			for (const [path, handler] of Object.entries(opsRoutes({ config, health: () => this.health(), drain: () => void this.drain(), cluster: () => this.clusterView() }))) ops.route(path, handler);
 			this.ops = ops.route('/metrics', this.#metrics.route);
 		}
 	}

@@ -44,7 +44,8 @@ function nodeCall(url: string, options: Partial<CallOptions> = {}): Call {
 		{
 			connect: () => new protooClient.Peer(new protooClient.WebSocketTransport(url, { retry: { retries: 100, factor: 1, minTimeout: 100, maxTimeout: 100 } })),
 			device: fakeDevice(),
-			capture: async () => new Map([['mic', fakeTrack('audio')], ['camera', fakeTrack('video')]])
+			capture: async ({ audio, video }) =>
+				new Map<string, Track>([...(audio ? [['mic', fakeTrack('audio')] as const] : []), ...(video ? [['camera', fakeTrack('video')] as const] : [])])
 		}
 	);
 }
@@ -242,6 +243,56 @@ test.serial('a transport replaced on the server during the drop: the client make
 	t.false(after.producers.some((id) => producersBefore.includes(id)), 'both tracks produced afresh');
 	await waitFor(() => bob.count('newProducer', (d) => d.peerId === alice.peerId && after.producers.includes(d.producerId)) === 2, { what: 'bob heard the new producers', interval: 20 });
 	t.deepEqual(alice.state().producers.map((p) => p.source).sort(), ['camera', 'mic']);
+});
+
+test.serial('mute and camera off pause the producers on the server (the others are told); camera off stops the track and camera on captures a new one into the same producer', async (t) => {
+	const { alice, bob, serverAlice } = await setup(t);
+	const producer = (source: string) => alice.state().producers.find((p) => p.source === source)!;
+	const mic = producer('mic').producerId;
+	const camera = producer('camera').producerId;
+
+	await alice.setSourceEnabled('mic', false);
+	t.true(serverAlice().producers.get(mic)!.paused, 'the server paused the mic producer');
+	t.true(producer('mic').paused);
+	t.false(alice.state().sending.mic);
+	await waitFor(() => bob.count('producerPaused', (d) => d.producerId === mic) === 1, { what: 'bob told of the mute', interval: 20 });
+
+	await alice.setSourceEnabled('camera', false);
+	t.true(serverAlice().producers.get(camera)!.paused);
+	t.is(producer('camera').trackState, 'ended', 'the camera is released');
+
+	await alice.setSourceEnabled('camera', true);
+	await alice.setSourceEnabled('mic', true);
+	t.is(producer('camera').producerId, camera, 'the same producer');
+	t.is(producer('camera').trackState, 'live', 'with a new camera track');
+	t.false(serverAlice().producers.get(camera)!.paused);
+	t.false(serverAlice().producers.get(mic)!.paused);
+	t.deepEqual(alice.state().sending, { mic: true, camera: true });
+	await waitFor(() => bob.count('producerResumed', (d) => d.producerId === mic || d.producerId === camera) === 2, { what: 'bob told of both', interval: 20 });
+	t.is(alice.state().producers.length, 2, 'nothing produced twice');
+});
+
+test.serial('a source turned off before joining is captured only when turned on; a muted producer lost in a drop comes back paused', async (t) => {
+	const { alice, bob, room, serverAlice, drop, reconnect, agree, sides } = await setup(t, { video: false });
+
+	t.deepEqual(alice.state().producers.map((p) => p.source), ['mic'], 'joined with the camera off: no camera captured');
+	await alice.setSourceEnabled('camera', true);
+	t.deepEqual(alice.state().producers.map((p) => p.source).sort(), ['camera', 'mic'], 'camera on: captured and produced');
+	await alice.setSourceEnabled('mic', false);
+
+	await drop();
+	await room().handle(serverAlice(), { method: 'createWebRtcTransport', data: { roomId: alice.roomId!, direction: 'send', forceTcp: false } });
+	await waitFor(() => bob.count('producerClosed', (d) => d.peerId === alice.peerId) === 2, { what: "bob heard alice's producers close", interval: 20 });
+	await reconnect();
+	await waitFor(() => agree() && sides().client.producers.length === 2, { what: 'alice produced both again', interval: 20 });
+
+	const mic = alice.state().producers.find((p) => p.source === 'mic')!;
+
+	// Produced, then paused at once: the pause is the next request.
+	await waitFor(() => serverAlice().producers.get(mic.producerId)?.paused, { what: 'the new mic producer paused: still muted', interval: 20 });
+	await waitFor(() => bob.count('producerPaused', (d) => d.producerId === mic.producerId) === 1, { what: 'bob told it is muted', interval: 20 });
+	t.true(mic.paused);
+	t.false(alice.state().sending.mic);
 });
 
 test.serial('a producer made while the joiner still sets up its transports is consumed (the join answer does not undo a newer newProducer)', async (t) => {

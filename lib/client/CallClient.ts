@@ -5,7 +5,7 @@
 
 import { Device } from 'mediasoup-client';
 import { Peer, WebSocketTransport } from 'protoo-client';
-import type { ScreenShareResult } from './api.js';
+import type { ScreenShareResult, Source } from './api.js';
 import { Call, type CallOptions } from './call.js';
 import { canvasTrack, captureCamera } from './capture.js';
 import { errorMessage } from './signaling.js';
@@ -17,11 +17,29 @@ export type { CallOptions, ConsumerEntry, ProducerEntry } from './call.js';
 const RETRY = { retries: 40, factor: 1.5, minTimeout: 250, maxTimeout: 2000, randomize: false };
 
 export class CallClient extends Call {
-	constructor(options: CallOptions) {
+	/**
+	 * `preview`: the tracks the pre-join screen already captured (taken over
+	 * instead of opening the devices again).
+	 */
+	constructor(options: CallOptions, preview: Map<Source, MediaStreamTrack> = new Map()) {
 		super(options, {
 			connect: () => new Peer(new WebSocketTransport(options.serverUrl, { retry: RETRY })),
 			device: new Device(),
-			capture: () => captureCamera(options)
+			capture: async (sources) => {
+				const tracks = new Map<Source, MediaStreamTrack>();
+
+				for (const [source, track] of preview) {
+					if (track.readyState === 'live' && (source === 'mic' ? sources.audio : sources.video)) tracks.set(source, track);
+				}
+				preview.clear();
+
+				const audio = sources.audio && !tracks.has('mic');
+				const video = sources.video && !tracks.has('camera');
+
+				if (audio || video) for (const [source, track] of await captureCamera({ ...options, audio, video })) tracks.set(source, track);
+
+				return tracks;
+			}
 		});
 	}
 

@@ -27,6 +27,8 @@ export interface LocalProducerState {
 	producerId: string;
 	kind: 'audio' | 'video';
 	source: Source;
+	/** Paused by us (mute, camera off). */
+	paused: boolean;
 	trackState: TrackState | 'none';
 	/** For the screen share: 'getDisplayMedia' or 'canvas'. */
 	capture?: string;
@@ -42,6 +44,10 @@ export interface ConsumerState {
 	paused: boolean;
 	producerPaused: boolean;
 	trackState: TrackState;
+	/** The layers the server forwards now (consumerLayersChanged; null: none); absent until the server tells. */
+	layers?: { spatialLayer: number; temporalLayer: number } | null;
+	/** The latest consumerScore: this consumer's and its producer's scores (0-10). */
+	score?: { score: number; producerScore: number };
 }
 
 export interface ClosedConsumerState extends ConsumerState {
@@ -79,6 +85,10 @@ export interface ClientState {
 	roomId: string | undefined;
 	peerId: string | undefined;
 	displayName: string;
+	/** Whether we send our microphone and camera (captured, not muted or turned off). */
+	sending: { mic: boolean; camera: boolean };
+	/** Why the call ended (roomClosed's reason), once it has. */
+	endReason?: string;
 	peers: RemotePeerState[];
 	producers: LocalProducerState[];
 	consumers: ConsumerState[];
@@ -92,6 +102,8 @@ export interface ClientState {
 	errors: string[];
 	/** Chat messages, oldest first. */
 	chat: ChatMessage[];
+	/** The room's active speaker (activeSpeaker notification), null in a silence. */
+	activeSpeaker: string | null;
 }
 
 // ---- getStats() figures, as returned by window.vcall.stats() ----
@@ -187,6 +199,10 @@ export interface VcallApi {
 	leave(): Promise<void>;
 	/** Sends a chat message over the chat data channel (throws while it is not open). */
 	sendChat(text: string): void;
+	/** Asks the server for at most these layers of a consumer; it may send less to stay within the downlink budget. */
+	setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void>;
+	/** Mute/unmute ('mic') and camera off/on ('camera'): pauses or resumes the producer. */
+	setSourceEnabled(source: 'mic' | 'camera', enabled: boolean): Promise<void>;
 	/** Resolves once phase is 'joined' (rejects on 'failed' or after timeoutMs). */
 	whenJoined(timeoutMs?: number): Promise<void>;
 }

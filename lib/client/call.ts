@@ -36,15 +36,24 @@ export interface CallOptions extends MediaOptions {
 	audioProcessing: boolean;
 	/** Send leaveRoom when the page is closed normally (pagehide). */
 	leaveOnUnload: boolean;
+	/** The microphone and camera picked before joining (default: the browser's). */
+	audioDeviceId?: string;
+	videoDeviceId?: string;
 }
 
 /** What the call is built from: the caller picks the WebSocket, the WebRTC handler and the capture. */
+/** Which of the microphone and the camera to capture. */
+export interface Capture {
+	audio: boolean;
+	video: boolean;
+}
+
 export interface CallParts {
 	/** Makes the protoo-client Peer (it connects at once). */
 	connect(): Peer;
 	device: Device;
-	/** The microphone and camera tracks the options ask for. */
-	capture(): Promise<Map<Source, Track>>;
+	/** The microphone and camera tracks asked for. */
+	capture(sources: Capture): Promise<Map<Source, Track>>;
 }
 
 const MAX_EVENTS = 2000;
@@ -93,6 +102,11 @@ export class Call extends EventTarget {
 	readonly #errors: string[] = [];
 	/** Chat messages, kept while the page lives. */
 	readonly #chat: ChatMessage[] = [];
+	#activeSpeaker: string | null = null;
+	/** Sources the user turned off (mute, camera off): their producers stay, paused. */
+	readonly #off = new Set<Source>();
+	/** Why the call ended (roomClosed's reason), once it has. */
+	#endReason: string | undefined;
 	#disconnects = 0;
 	#rejoins = 0;
 	/** Joining, rejoining and screen share run one at a time, in order. */
@@ -120,6 +134,11 @@ export class Call extends EventTarget {
 		return this.#phase;
 	}
 
+	/** The room's active speaker, null in a silence. */
+	get activeSpeaker(): string | null {
+		return this.#activeSpeaker;
+	}
+
 	get consumers(): IterableIterator<ConsumerEntry> {
 		return this.#media?.consumers ?? [].values();
 	}
@@ -136,6 +155,11 @@ export class Call extends EventTarget {
 		return this.#media?.transport(direction)?.transport;
 	}
 
+	/** Whether we send `source` (captured and not turned off). */
+	sending(source: Source): boolean {
+		return this.#tracks.has(source) && !this.#off.has(source);
+	}
+
 	remotePeerName(peerId: string): string {
 		return this.#peers.get(peerId)?.displayName ?? peerId.slice(0, 6);
 	}
@@ -150,6 +174,8 @@ export class Call extends EventTarget {
 			roomId: this.#roomId,
 			peerId: this.#peerId,
 			displayName: this.options.displayName,
+			sending: { mic: this.sending('mic'), camera: this.sending('camera') },
+			...(this.#endReason ? { endReason: this.#endReason } : {}),
 			peers: [...this.#peers.values()].map((p) => ({
 				peerId: p.peerId,
 				displayName: p.displayName,
@@ -167,6 +193,7 @@ export class Call extends EventTarget {
 					producerId: producer.id,
 					kind: producer.kind,
 					source,
+					paused: producer.paused,
 					trackState: producer.track?.readyState ?? 'none',
 					...(capture ? { capture } : {}),
 					...(settings && producer.kind === 'video'
@@ -184,6 +211,7 @@ export class Call extends EventTarget {
 				serverIceUfrag: t.serverIceUfrag
 			})),
 			chat: [...this.#chat],
+			activeSpeaker: this.#activeSpeaker,
 			events: [...this.#events],
 			disconnects: this.#disconnects,
 			rejoins: this.#rejoins,
@@ -289,7 +317,8 @@ export class Call extends EventTarget {
 	#onClosed(): void {
 		this.#connection = 'closed';
 		this.log('closed');
-		if (this.#phase !== 'left') this.#teardown(this.#phase === 'joined' || this.#phase === 'rejoining' ? 'closed' : 'failed');
+		// After leave or roomClosed the call is over already: keep why.
+		if (this.#phase !== 'left' && this.#phase !== 'closed') this.#teardown(this.#phase === 'joined' || this.#phase === 'rejoining' ? 'closed' : 'failed');
 		this.changed();
 	}
 
@@ -371,6 +400,7 @@ export class Call extends EventTarget {
 				// The room is gone.
 				this.log('rejoinRefused', { code, message: errorMessage(error) });
 				this.#errors.push(`rejoinRoom: ${errorMessage(error)}`);
+				this.#endReason = 'the room is gone';
 				this.#teardown('closed');
 				signaling.close();
 
@@ -443,7 +473,15 @@ export class Call extends EventTarget {
 		const { audio, video } = this.options;
 
 		if ((!audio && !video) || this.#tracks.has('mic') || this.#tracks.has('camera')) return;
-		for (const [source, track] of await this.#parts.capture()) this.#tracks.set(source, { track });
+		await this.#capture({ audio, video });
+	}
+
+	async #capture(sources: Capture): Promise<void> {
+		for (const [source, track] of await this.#parts.capture(sources)) {
+			// Only what was asked for: the track of a source already sent stays.
+			if (source === 'mic' ? sources.audio : source === 'camera' ? sources.video : false) this.#tracks.set(source, { track });
+			else track.stop();
+		}
 		this.dispatchEvent(new Event('localmedia'));
 	}
 
@@ -453,8 +491,55 @@ export class Call extends EventTarget {
 
 		if (!media) return;
 		for (const [source, { track, capture }] of this.#tracks) {
-			if (track.readyState === 'live' && !media.producing(track)) await media.produce(track, source, capture);
+			if (track.readyState !== 'live' || media.producing(track)) continue;
+
+			const producer = await media.produce(track, source, capture);
+
+			// Turned off before joining, or before a drop lost the producer.
+			if (this.#off.has(source)) await media.setPaused(producer.id, true);
 		}
+	}
+
+	/**
+	 * Mute/unmute (source 'mic') and camera off/on ('camera'): pauses or
+	 * resumes the producer, so the others see it (producerPaused/Resumed).
+	 * Camera off also stops the camera track (its light goes off); turning a
+	 * source on captures it again if it has no live track, and produces it if
+	 * it has no producer.
+	 */
+	setSourceEnabled(source: 'mic' | 'camera', enabled: boolean): Promise<void> {
+		if (enabled) this.#off.delete(source);
+		else this.#off.add(source);
+		this.changed();
+
+		return this.enqueue(`${enabled ? 'enable' : 'disable'} ${source}`, async () => {
+			const media = this.#media;
+			const entry = [...(media?.producers ?? [])].find((p) => p.source === source);
+
+			if (!enabled) {
+				if (entry) await media?.setPaused(entry.producer.id, true);
+				if (source === 'camera') this.#tracks.get(source)?.track.stop();
+
+				return;
+			}
+			if (this.#tracks.get(source)?.track.readyState !== 'live') {
+				try {
+					await this.#capture({ audio: source === 'mic', video: source === 'camera' });
+				} catch (error) {
+					// No device (or refused): it stays off.
+					this.#off.add(source);
+					this.changed();
+					throw error;
+				}
+			}
+
+			const track = this.#tracks.get(source)?.track;
+
+			if (entry && track) {
+				await media?.replaceTrack(entry.producer.id, track);
+				await media?.setPaused(entry.producer.id, false);
+			} else if (this.#phase === 'joined') await this.#produceMissing();
+		});
 	}
 
 	/** Produces another track (a screen share) as a producer of `source`. */
@@ -484,6 +569,13 @@ export class Call extends EventTarget {
 
 	stopScreenShare(): Promise<void> {
 		return this.stopTrack('screen');
+	}
+
+	// ---- Layers ----
+
+	/** Asks for at most these layers of a consumer (e.g. a small tile); the server's downlink budget may give less. */
+	setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
+		return this.#need().media.setPreferredLayers(consumerId, spatialLayer, temporalLayer);
 	}
 
 	// ---- Chat ----
@@ -610,11 +702,24 @@ export class Call extends EventTarget {
 				this.#dataProducerGone(notification.data.dataProducerId);
 				break;
 			case 'roomClosed':
+				this.#endReason = notification.data.reason;
 				this.#teardown('closed');
 				this.#signaling?.close();
 				break;
 			case 'error':
 				this.#errors.push(`server error ${notification.data.code}: ${notification.data.message}`);
+				break;
+			case 'activeSpeaker':
+				this.#activeSpeaker = notification.data.peerId;
+				break;
+			case 'consumerLayersChanged': {
+				const { consumerId, spatialLayer, temporalLayer } = notification.data;
+
+				this.#media?.setConsumerFeedback(consumerId, { layers: spatialLayer === null || temporalLayer === null ? null : { spatialLayer, temporalLayer } });
+				break;
+			}
+			case 'consumerScore':
+				this.#media?.setConsumerFeedback(notification.data.consumerId, { score: { score: notification.data.score, producerScore: notification.data.producerScore } });
 				break;
 			case 'roomCreated':
 				break;

@@ -5,14 +5,16 @@
 import type { Source } from './api.js';
 import type { CallOptions } from './call.js';
 
-export type CameraOptions = Pick<CallOptions, 'audio' | 'video' | 'width' | 'height' | 'frameRate' | 'audioProcessing'>;
+export type CameraOptions = Pick<CallOptions, 'audio' | 'video' | 'width' | 'height' | 'frameRate' | 'audioProcessing' | 'audioDeviceId' | 'videoDeviceId'>;
+
+const device = (id: string | undefined) => (id ? { deviceId: { exact: id } } : {});
 
 /** The microphone and camera tracks `options` asks for. */
 export async function captureCamera(options: CameraOptions): Promise<Map<Source, MediaStreamTrack>> {
 	const { audio, video, audioProcessing } = options;
 	const stream = await navigator.mediaDevices.getUserMedia({
-		audio: audio ? { echoCancellation: audioProcessing, noiseSuppression: audioProcessing, autoGainControl: audioProcessing } : false,
-		video: video ? { width: options.width, height: options.height, frameRate: options.frameRate } : false
+		audio: audio ? { echoCancellation: audioProcessing, noiseSuppression: audioProcessing, autoGainControl: audioProcessing, ...device(options.audioDeviceId) } : false,
+		video: video ? { width: options.width, height: options.height, frameRate: options.frameRate, ...device(options.videoDeviceId) } : false
 	});
 	const tracks = new Map<Source, MediaStreamTrack>();
 	const mic = stream.getAudioTracks()[0];

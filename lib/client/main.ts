@@ -1,28 +1,36 @@
-// The page: reads the URL parameters, joins the call, shows who is in the
-// room, every remote video with a live line of figures, and exposes the call
-// to test drivers as window.vcall.
+// The page: a pre-join screen (name, preview, devices), then the call
+// (tiles, controls, chat, stats, the reconnecting banner) and, when it is
+// over, why. It exposes the call to test drivers as window.vcall.
 //
 // URL parameters:
 //   server  ws(s):// URL of the vcall server (default: /config.json's serverUrl,
 //           else ws(s)://<this host>:3000/); another origin than those only
 //           after the user confirms (server-url.ts)
-//   room    room id to join, or 'create'; when present the page joins at once
-//   name    display name
+//   room    room id to join (the invite link carries it); default: a new room
+//   name    display name (pre-fills the pre-join screen)
+//   join=1  skip the pre-join screen and join at once (scripts and tests)
 //   w, h, fps   camera capture (default 640x480 at 30)
-//   audio, video  0 to send no microphone / no camera
+//   audio, video  0 to start with no microphone / no camera
 //   maxKbps  cap on the camera bitrate
 //   tcp=1   ICE over TCP only
 //   relay=1  media only through the TURN servers the server hands out (iceTransportPolicy 'relay')
 //   leave=0  do not send leaveRoom when the tab is closed
 //   dtlsRole=server  the browser takes the DTLS server role (default: client)
-//   tile=N   width in px of the remote video tiles (default 320: at least)
-//   figures=N  refresh the figures every N ms (default 1000; 0: never)
+//   tile=N   width in px of the tiles, which then keep that size (default: they fill the window)
+//   figures=N  take getStats() every N ms for the stats panel, speaker and quality (default 1000; 0: never)
 //   audioProcessing=0  no echo cancellation, noise suppression, gain control
 
-import { CallClient, type CallOptions, type ConsumerEntry } from './CallClient.js';
-import type { StatsSnapshot, VcallApi } from './api.js';
+import type { ClientState, Source, StatsSnapshot, VcallApi } from './api.js';
+import { CallClient, type CallOptions } from './CallClient.js';
+import { ChatPanel } from './chat-panel.js';
+import { button, Controls, inviteLink } from './controls.js';
+import { $, setText } from './dom.js';
+import { PreJoin } from './prejoin.js';
+import { RemoteAudio } from './remote-audio.js';
 import { resolveServerUrl } from './server-url.js';
-import { collectStats, formatFigures, inboundFigures, outboundFigures } from './stats.js';
+import { collectStats } from './stats.js';
+import { StatsPanel } from './stats-panel.js';
+import { Tiles } from './tiles.js';
 
 declare global {
 	interface Window {
@@ -44,23 +52,6 @@ function flag(name: string, fallback: boolean): boolean {
 	return value === null ? fallback : !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
 }
 
-function $(selector: string): HTMLElement {
-	const element = document.querySelector<HTMLElement>(selector);
-
-	if (!element) throw new Error(`missing ${selector}`);
-
-	return element;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text = ''): HTMLElementTagNameMap[K] {
-	const element = document.createElement(tag);
-
-	if (className) element.className = className;
-	if (text) element.textContent = text;
-
-	return element;
-}
-
 // ---- window.vcall: usable before the call starts (state() says 'idle') ----
 
 let client: CallClient | undefined;
@@ -71,6 +62,7 @@ const idleState = (): ReturnType<VcallApi['state']> => ({
 	roomId: undefined,
 	peerId: undefined,
 	displayName: '',
+	sending: { mic: false, camera: false },
 	peers: [],
 	producers: [],
 	consumers: [],
@@ -80,7 +72,8 @@ const idleState = (): ReturnType<VcallApi['state']> => ({
 	disconnects: 0,
 	rejoins: 0,
 	errors: [],
-	chat: []
+	chat: [],
+	activeSpeaker: null
 });
 
 function need(): CallClient {
@@ -97,177 +90,103 @@ window.vcall = {
 	dropWebSocket: (downMs) => need().dropWebSocket(downMs),
 	leave: () => need().leave(),
 	sendChat: (text) => need().sendChat(text),
+	setSourceEnabled: (source, enabled) => need().setSourceEnabled(source, enabled),
+	setPreferredLayers: (consumerId, spatialLayer, temporalLayer) => need().setPreferredLayers(consumerId, spatialLayer, temporalLayer),
 	whenJoined: (timeoutMs) => need().whenJoined(timeoutMs)
 };
 
-// ---- The page ----
+// ---- The call ----
 
-const tiles = new Map<string, { tile: HTMLElement; figures: HTMLElement; media: HTMLMediaElement | undefined; track: MediaStreamTrack }>();
-let lastStats: StatsSnapshot | undefined;
+/** The reconnecting banner: from a drop until we are back in the room and every transport is connected. */
+function reconnecting(state: ClientState): boolean {
+	if (state.disconnects === 0 || !['joined', 'rejoining', 'joining', 'connecting'].includes(state.phase)) return false;
 
-/**
- * All remote audio plays through one <audio> element: Chromium mixes every
- * audio track of its stream, and one output stream per page costs much less
- * than one per remote peer (a seven-peer call on two cores notices).
- */
-const remoteAudio = new MediaStream();
-let remoteAudioElement: HTMLAudioElement | undefined;
-
-function playRemoteAudio(track: MediaStreamTrack): void {
-	remoteAudio.addTrack(track);
-	if (!remoteAudioElement) {
-		remoteAudioElement = el('audio');
-		remoteAudioElement.id = 'remote-audio';
-		remoteAudioElement.autoplay = true;
-		remoteAudioElement.srcObject = remoteAudio;
-		document.body.append(remoteAudioElement);
-	}
-	void remoteAudioElement.play().catch(() => undefined);
+	return state.phase !== 'joined' || state.connection !== 'open' || state.transports.some((t) => t.connectionState !== 'connected');
 }
 
-function renderPeople(call: CallClient): void {
-	const state = call.state();
-	const list = $('#people');
+function showEnded(state: ClientState): void {
+	const titles: Partial<Record<typeof state.phase, string>> = {
+		left: 'You left the call',
+		closed: 'The call has ended',
+		failed: 'Could not join the call'
+	};
+	const title = titles[state.phase];
 
-	list.replaceChildren(
-		el('li', 'me', `${state.displayName} (you)`),
-		...state.peers.map((peer) => {
-			const kinds = peer.producers.map((p) => p.source + (p.paused ? ' (paused)' : '')).join(', ');
+	if (!title) return;
+	$('#call').hidden = true;
+	$('#ended').hidden = false;
+	$('#ended-title').textContent = title;
+	$('#ended-reason').textContent = state.phase === 'left' ? '' : (state.endReason ?? state.errors.at(-1) ?? '');
 
-			return el('li', '', `${peer.displayName}${kinds ? ` — ${kinds}` : ''}`);
-		})
-	);
-	$('#status').textContent = `${state.phase} · signaling ${state.connection}${state.roomId ? ` · room ${state.roomId}` : ''}`;
-	($('#share') as HTMLButtonElement).disabled = state.phase !== 'joined' || state.producers.some((p) => p.source === 'screen');
-	($('#unshare') as HTMLButtonElement).disabled = !state.producers.some((p) => p.source === 'screen');
-	($('#leave') as HTMLButtonElement).disabled = state.phase === 'left' || state.phase === 'closed';
-	if (state.roomId) {
-		const invite = new URL(location.href);
+	const again = $<HTMLAnchorElement>('#rejoin');
 
-		invite.search = '';
-		invite.searchParams.set('server', state.serverUrl);
-		invite.searchParams.set('room', state.roomId);
-		($('#invite') as HTMLAnchorElement).href = invite.toString();
-		$('#invite').hidden = false;
-	}
+	if (state.roomId) again.href = inviteLink(state.serverUrl, state.roomId);
+	else again.href = location.pathname;
 }
 
-function addConsumerTile(call: CallClient, entry: ConsumerEntry): void {
-	const { consumer } = entry;
+function startFigures(call: CallClient, panel: StatsPanel): void {
+	const everyMs = intParam('figures', 1000);
+	let last: StatsSnapshot | undefined;
 
-	if (tiles.has(consumer.id)) return;
+	if (everyMs <= 0) return;
 
-	const isVideo = consumer.kind === 'video';
-	const tile = el('figure', `tile ${consumer.kind} ${entry.source}`);
-	const caption = el('figcaption');
-	const figures = el('div', 'figures', '…');
-	let media: HTMLVideoElement | undefined;
-
-	caption.append(el('span', 'name', call.remotePeerName(entry.peerId)), el('span', 'source', entry.source), figures);
-	tile.dataset.consumerId = consumer.id;
-	tile.dataset.peerId = entry.peerId;
-	if (isVideo) {
-		media = el('video');
-		media.autoplay = true;
-		media.playsInline = true;
-		media.muted = true;
-		media.srcObject = new MediaStream([consumer.track]);
-		tile.append(media);
-		void media.play().catch(() => undefined);
-	} else {
-		playRemoteAudio(consumer.track);
-	}
-	tile.append(caption);
-	(isVideo ? $('#videos') : $('#audios')).append(tile);
-	tiles.set(consumer.id, { tile, figures, media, track: consumer.track });
+	const timer = setInterval(() => {
+		if (call.phase === 'left' || call.phase === 'closed' || call.phase === 'failed') return clearInterval(timer);
+		void collectStats(call)
+			.then((now) => {
+				panel.update(now, last);
+				last = now;
+			})
+			.catch(() => undefined);
+	}, Math.max(250, everyMs));
 }
 
-function removeConsumerTile(consumerId: string): void {
-	const entry = tiles.get(consumerId);
-
-	if (!entry) return;
-	if (entry.media) entry.media.srcObject = null;
-	else remoteAudio.removeTrack(entry.track);
-	entry.tile.remove();
-	tiles.delete(consumerId);
-}
-
-function syncTiles(call: CallClient): void {
-	const live = new Set<string>();
-
-	for (const entry of call.consumers) {
-		live.add(entry.consumer.id);
-		addConsumerTile(call, entry);
-	}
-	for (const id of [...tiles.keys()]) if (!live.has(id)) removeConsumerTile(id);
-}
-
-function showLocalPreview(call: CallClient): void {
-	const camera = call.localTrack('camera');
-	const preview = $('#local') as HTMLVideoElement;
-
-	if (camera && !preview.srcObject) {
-		preview.srcObject = new MediaStream([camera]);
-		void preview.play().catch(() => undefined);
-	}
-}
-
-async function refreshFigures(call: CallClient): Promise<void> {
-	const now = await collectStats(call);
-	const before = lastStats;
-
-	lastStats = now;
-	for (const inbound of now.inbound) {
-		const tile = tiles.get(inbound.consumerId);
-
-		if (!tile) continue;
-
-		const previous = before?.inbound.find((s) => s.consumerId === inbound.consumerId);
-
-		tile.figures.textContent = formatFigures(inbound.kind, inboundFigures(inbound, previous));
-	}
-
-	const outgoing = now.outbound.map((outbound) => {
-		const previous = before?.outbound.find((s) => s.producerId === outbound.producerId);
-
-		return `${outbound.source}: ${formatFigures(outbound.kind, outboundFigures(outbound, previous))}`;
+async function join(options: CallOptions, preview?: Map<Source, MediaStreamTrack>): Promise<void> {
+	const call = new CallClient(options, preview);
+	const tiles = new Tiles($('#call'), $('#grid'), $('#stage'));
+	const audio = new RemoteAudio();
+	const chat = new ChatPanel(call, {
+		panel: $('#chat-panel'),
+		log: $('#chat-log'),
+		form: $<HTMLFormElement>('#chat-form'),
+		input: $<HTMLInputElement>('#chat-text'),
+		toggle: button('chat-toggle'),
+		unread: $('#chat-unread'),
+		error: $('#chat-error')
 	});
-
-	// The selected candidate pairs: relay (TURN), host, srflx/prflx (through a NAT), udp or tcp.
-	const paths = now.transports
-		.filter((t) => t.localCandidate && t.remoteCandidate)
-		.map((t) => `${t.direction} path: ${t.localCandidate!.protocol} ${t.localCandidate!.candidateType} -> ${t.remoteCandidate!.address}:${t.remoteCandidate!.port}`);
-
-	$('#outgoing').textContent = [...outgoing, ...paths].join('\n');
-}
-
-async function join(options: CallOptions): Promise<void> {
-	const call = new CallClient(options);
+	const stats = new StatsPanel(call, $('#stats-panel'), $('#stats-text'), button('stats-toggle'));
+	const controls = new Controls(call, { chat, stats });
 
 	client = call;
-	$('#join-form').hidden = true;
 	$('#call').hidden = false;
-	call.addEventListener('change', () => {
-		renderPeople(call);
-		syncTiles(call);
-	});
-	call.addEventListener('localmedia', () => showLocalPreview(call));
-	const figuresMs = intParam('figures', 1000);
 
-	if (figuresMs > 0) setInterval(() => void refreshFigures(call).catch(() => undefined), Math.max(250, figuresMs));
+	const render = (): void => {
+		const state = call.state();
+
+		tiles.render(call, state);
+		audio.sync([...call.consumers].filter((c) => c.consumer.kind === 'audio').map((c) => c.consumer.track));
+		controls.render(state);
+		$('#banner').hidden = !reconnecting(state);
+		setText($('#status'), state.phase === 'joined' ? `${state.peers.length + 1} in the call` : state.phase);
+		showEnded(state);
+	};
+
+	call.addEventListener('change', render);
+	call.addEventListener('localmedia', render);
+	render();
+	startFigures(call, stats);
 	try {
 		await call.start();
 	} catch (error) {
-		$('#status').textContent = `failed: ${error instanceof Error ? error.message : String(error)}`;
+		$('#notice').textContent = `failed: ${error instanceof Error ? error.message : String(error)}`;
 	}
 }
 
 async function main(): Promise<void> {
 	const serverUrl = await resolveServerUrl(params.get('server'));
-	const room = params.get('room');
-	const options = (overrides: Partial<CallOptions>): CallOptions => ({
+	const options: CallOptions = {
 		serverUrl,
-		room: room ?? 'create',
+		room: params.get('room') ?? 'create',
 		displayName: params.get('name') ?? `guest-${Math.floor(Math.random() * 1000)}`,
 		audio: flag('audio', true),
 		video: flag('video', true),
@@ -279,46 +198,22 @@ async function main(): Promise<void> {
 		iceTransportPolicy: flag('relay', false) ? 'relay' : 'all',
 		audioProcessing: flag('audioProcessing', true),
 		leaveOnUnload: flag('leave', true),
-		dtlsRole: (['client', 'server'] as const).find((r) => r === params.get('dtlsRole')) ?? 'auto',
-		...overrides
-	});
-
-	$('#share').addEventListener('click', () => {
-		// Called straight from the click: getDisplayMedia needs the user gesture.
-		need()
-			.startScreenShare('auto')
-			.catch((error: unknown) => ($('#status').textContent = `screen share failed: ${String(error)}`));
-	});
-	$('#unshare').addEventListener('click', () => void need().stopScreenShare());
-	$('#leave').addEventListener('click', () => void need().leave());
-
-	const form = $('#join-form') as HTMLFormElement;
-	const serverInput = form.elements.namedItem('server') as HTMLInputElement;
-	const roomInput = form.elements.namedItem('room') as HTMLInputElement;
-	const nameInput = form.elements.namedItem('name') as HTMLInputElement;
-
-	serverInput.value = serverUrl;
-	roomInput.value = room ?? '';
-	nameInput.value = params.get('name') ?? '';
-	form.addEventListener('submit', (event) => {
-		event.preventDefault();
-		void join(
-			options({
-				serverUrl: serverInput.value.trim(),
-				room: roomInput.value.trim() || 'create',
-				displayName: nameInput.value.trim() || `guest-${Math.floor(Math.random() * 1000)}`
-			})
-		);
-	});
-
+		dtlsRole: (['client', 'server'] as const).find((r) => r === params.get('dtlsRole')) ?? 'auto'
+	};
 	const tile = intParam('tile', 0);
 
 	if (tile > 0) {
 		document.documentElement.style.setProperty('--tile', `${tile}px`);
 		document.documentElement.classList.add('compact');
 	}
-	if (room) await join(options({}));
-	else form.hidden = false;
+	if (flag('join', false)) return join(options);
+
+	const { tracks, ...choice } = await new PreJoin(options, { displayName: params.get('name') ?? '', room: options.room, serverUrl }).open();
+
+	// A server typed on the pre-join screen goes through the same check as a link's.
+	const chosen = choice.serverUrl && choice.serverUrl !== serverUrl ? await resolveServerUrl(choice.serverUrl) : serverUrl;
+
+	await join({ ...options, ...choice, serverUrl: chosen }, tracks);
 }
 
 void main();

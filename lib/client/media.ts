@@ -20,6 +20,31 @@ export type Track = NonNullable<ms.Producer['track']>;
 
 const CONSUME_ATTEMPTS = 3;
 
+/**
+ * A camera of at least this height goes out as VP8 simulcast; a smaller one
+ * as one stream. Three encoders at 640x480 halve the frame rate of a
+ * 2-core machine running several browsers, and a 480p stream (at most about
+ * 800 kbit/s) already fits most downlinks, so the layers are worth their
+ * encoding cost only from 720p up.
+ */
+export const SIMULCAST_MIN_HEIGHT = 720;
+
+/** About 1/4, 1/2 and full resolution, each with three temporal layers. */
+const SIMULCAST_ENCODINGS: ms.RtpEncodingParameters[] = [
+	{ scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
+	{ scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
+	{ scaleResolutionDownBy: 1, maxBitrate: 1_200_000, scalabilityMode: 'L1T3' }
+];
+
+/** The camera's encodings: simulcast from 720p up (its top layer capped by maxKbps), else one stream. */
+export function cameraEncodings(height: number | undefined, maxKbps: number): ms.RtpEncodingParameters[] | undefined {
+	if ((height ?? 0) >= SIMULCAST_MIN_HEIGHT) {
+		return SIMULCAST_ENCODINGS.map((encoding) => ({ ...encoding, maxBitrate: maxKbps > 0 ? Math.min(encoding.maxBitrate!, maxKbps * 1000) : encoding.maxBitrate! }));
+	}
+
+	return maxKbps > 0 ? [{ maxBitrate: maxKbps * 1000 }] : undefined;
+}
+
 export interface MediaOptions {
 	/** Cap on the camera's bitrate (kbit/s); 0 leaves it to the browser. */
 	maxVideoKbps: number;
@@ -66,6 +91,10 @@ export interface ConsumerEntry {
 	peerId: string;
 	source: Source;
 	producerPaused: boolean;
+	/** The layers the server forwards now (consumerLayersChanged), null for none; absent until told. */
+	layers?: { spatialLayer: number; temporalLayer: number } | null;
+	/** consumerScore: the consumer's and its producer's scores (0-10). */
+	score?: { score: number; producerScore: number };
 }
 
 interface Deferred {
@@ -253,11 +282,11 @@ export class Media {
 		if (!transport) throw new Error('no send transport');
 
 		const isVideo = track.kind === 'video';
-		const maxKbps = source === 'camera' ? this.#options.maxVideoKbps : 0;
+		const encodings = source === 'camera' && isVideo ? cameraEncodings(track.getSettings().height, this.#options.maxVideoKbps) : undefined;
 		const producer = await transport.produce({
 			track,
 			stopTracks: false,
-			...(isVideo && maxKbps > 0 ? { encodings: [{ maxBitrate: maxKbps * 1000 }] } : {}),
+			...(encodings ? { encodings } : {}),
 			...(isVideo ? { codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
 			appData: { metadata: { source, ...(capture ? { capture } : {}) } }
 		});
@@ -280,6 +309,28 @@ export class Media {
 		for (const { producer } of this.#producers.values()) if (producer.track === track) return true;
 
 		return false;
+	}
+
+	/**
+	 * Pauses or resumes our producer here (no RTP leaves the browser) and on
+	 * the server, which tells the others (producerPaused/producerResumed).
+	 */
+	async setPaused(producerId: string, paused: boolean): Promise<void> {
+		const entry = this.#producers.get(producerId);
+
+		if (!entry) return;
+		// Always asked of the server: a producer made from a disabled track starts paused here only.
+		if (entry.producer.paused !== paused) {
+			if (paused) entry.producer.pause();
+			else entry.producer.resume();
+			this.#events.changed();
+		}
+		await this.#signaling.request(paused ? 'pauseProducer' : 'resumeProducer', { roomId: this.#roomId, producerId });
+	}
+
+	/** Sends `track` on our producer instead of its current one (a camera captured again). */
+	async replaceTrack(producerId: string, track: Track): Promise<void> {
+		await this.#producers.get(producerId)?.producer.replaceTrack({ track });
 	}
 
 	/** Closes our producer; tells the server unless it no longer has it. */
@@ -538,6 +589,18 @@ export class Media {
 		}
 	}
 
+	/** Asks the server for at most these layers of a consumer (a small tile needs no top layer); the server's budget may give less. */
+	async setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
+		await this.#signaling.request('setConsumerPreferredLayers', { roomId: this.#roomId, consumerId, spatialLayer, ...(temporalLayer === undefined ? {} : { temporalLayer }) });
+	}
+
+	/** Records what the server says a consumer forwards (consumerLayersChanged, consumerScore). */
+	setConsumerFeedback(consumerId: string, feedback: Pick<ConsumerEntry, 'layers' | 'score'>): void {
+		const entry = this.#consumers.get(consumerId);
+
+		if (entry) Object.assign(entry, feedback);
+	}
+
 	/** Marks the remote producer paused or resumed on our consumer of it. */
 	setProducerPaused(producerId: string, paused: boolean): void {
 		const entry = this.#consumerOf(producerId);
@@ -586,6 +649,8 @@ export function consumerState(entry: ConsumerEntry): ConsumerState {
 		source: entry.source,
 		paused: consumer.paused,
 		producerPaused: entry.producerPaused,
-		trackState: consumer.track.readyState
+		trackState: consumer.track.readyState,
+		...(entry.layers !== undefined ? { layers: entry.layers } : {}),
+		...(entry.score ? { score: entry.score } : {})
 	};
 }

@@ -37,12 +37,17 @@ class RemoteChannel implements PeerChannel {
 	}
 
 	notify<M extends NotificationMethod>(method: M, data: Notifications[M]): void {
-		if (this.#closed) return;
-		void this.#link.publish(this.#channel, { kind: 'notification', connection: this.#connection, method, data });
+		this.#publish(method, data);
 	}
 
-	deliver(outgoing: OutgoingNotification): void {
-		this.notify(outgoing.method as NotificationMethod, outgoing.data as Notifications[NotificationMethod]);
+	/** The entry node encodes the frame for its own socket: only method and data travel. */
+	deliver(notification: OutgoingNotification): void {
+		this.#publish(notification.method, notification.data);
+	}
+
+	#publish(method: string, data: unknown): void {
+		if (this.#closed) return;
+		void this.#link.publish(this.#channel, { kind: 'notification', connection: this.#connection, method, data });
 	}
 
 	close(reason: string): void {

@@ -48,6 +48,8 @@ export interface OpsSources {
 	health: () => HealthState;
 	/** Starts a drain (POST /admin/drain with ADMIN_TOKEN). */
 	drain: () => void;
+	/** Every live node of the cluster (GET /cluster); undefined for a node alone. */
+	cluster: () => unknown;
 }
 
 function megabytes(bytes: number): string {
@@ -123,9 +125,15 @@ export function createHttpHandler(sources: EndpointSources): (req: HttpRequest) 
 }
 
 /** The ops listener's own routes: /health with the internals, and POST /admin/drain when ADMIN_TOKEN is set. */
-export function opsRoutes({ config, health, drain }: OpsSources): Record<string, Route> {
+export function opsRoutes({ config, health, drain, cluster }: OpsSources): Record<string, Route> {
+	const get = (answer: () => HttpResponse): Route => (req) => (req.method === 'GET' || req.method === 'HEAD' ? answer() : json(405, { error: 'method not allowed' }, { allow: 'GET' }));
 	const routes: Record<string, Route> = {
-		'/health': (req) => (req.method === 'GET' || req.method === 'HEAD' ? healthAnswer(health()) : json(405, { error: 'method not allowed' }, { allow: 'GET' }))
+		'/health': get(() => healthAnswer(health())),
+		'/cluster': get(() => {
+			const view = cluster();
+
+			return view === undefined ? json(404, { error: 'not in cluster mode (REDIS_URL is not set)' }) : json(200, view);
+		})
 	};
 	const adminAuthorization = config.adminToken ? `Bearer ${config.adminToken}` : undefined;
 

@@ -33,6 +33,9 @@ export class Metrics {
 	readonly #bytes: client.Gauge<'direction'>;
 	readonly #workerCpu: client.Gauge<'worker'>;
 	readonly #workerRss: client.Gauge<'worker'>;
+	readonly #downlink: client.Histogram;
+	readonly #scores: client.Histogram;
+	readonly #layerSwitches: client.Gauge;
 	readonly #rooms: Rooms;
 	readonly #workers: WorkerPool;
 	#scrape: Promise<void> | undefined;
@@ -71,6 +74,17 @@ export class Metrics {
 		this.#bytes = new client.Gauge({ name: 'vcall_transport_bytes', help: 'Bytes received (in) and sent (out) by the live WebRTC transports', labelNames: ['direction'], registers, collect });
 		this.#workerCpu = new client.Gauge({ name: 'vcall_worker_cpu_seconds', help: 'CPU time used by each mediasoup worker process', labelNames: ['worker'], registers, collect });
 		this.#workerRss = new client.Gauge({ name: 'vcall_worker_resident_memory_bytes', help: 'Resident memory of each mediasoup worker process', labelNames: ['worker'], registers, collect });
+		// Distributions across peers and consumers as of the scrape (rebuilt each
+		// time): a label per peer would grow without bound.
+		this.#downlink = new client.Histogram({
+			name: 'vcall_peer_downlink_bitrate_bits',
+			help: 'Bits/s the server sends each receiving peer (mediasoup sendBitrate of its recv transport), across peers',
+			buckets: [100e3, 250e3, 500e3, 750e3, 1e6, 1.5e6, 2e6, 3e6, 5e6],
+			registers,
+			collect
+		});
+		this.#scores = new client.Histogram({ name: 'vcall_consumer_score', help: 'Send score (0-10) of each video consumer, across consumers', buckets: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], registers, collect });
+		this.#layerSwitches = new client.Gauge({ name: 'vcall_consumer_layer_switches_per_minute', help: 'Layer changes of all consumers in the last minute', registers, collect });
 		this.#rooms = rooms;
 		this.#workers = workers;
 	}
@@ -88,7 +102,16 @@ export class Metrics {
 		let bytesIn = 0;
 		let bytesOut = 0;
 
+		let switches = 0;
+
+		this.#downlink.reset();
+		this.#scores.reset();
 		for (const room of rooms.rooms) {
+			for (const downlink of room.downlinks()) {
+				this.#downlink.observe(downlink.sentBitrate);
+				for (const score of downlink.scores) this.#scores.observe(score);
+				switches += downlink.switchesLastMinute;
+			}
 			counts.peers += room.peerCount;
 			for (const peer of room.peers) {
 				counts.producers += peer.producers.size;
@@ -112,6 +135,7 @@ export class Metrics {
 		}
 		await Promise.all(pending);
 		for (const [type, value] of Object.entries(counts)) this.#objects.set({ type }, value);
+		this.#layerSwitches.set(switches);
 		this.#bytes.set({ direction: 'in' }, bytesIn);
 		this.#bytes.set({ direction: 'out' }, bytesOut);
 	}

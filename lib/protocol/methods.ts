@@ -111,6 +111,9 @@ const channelName = z.string().max(256).default('');
 
 const inRoom = { roomId: id };
 
+/** Highest spatial or temporal layer index a request may name (VP9 SVC has at most 3 of each; mediasoup clamps to what exists). */
+const MAX_LAYER = 15;
+
 /** A join token (JWT); also accepted as ?token= on the WebSocket URL. */
 const token = z.string().min(1).max(4096).optional();
 
@@ -143,6 +146,12 @@ export const requestSchemas = {
 	produceData: z.object({ ...inRoom, transportId: objectId, label: channelName, protocol: channelName, sctpStreamParameters, metadata }),
 	consumeData: z.object({ ...inRoom, dataProducerId: objectId }),
 	closeDataProducer: z.object({ ...inRoom, dataProducerId: objectId }),
+	setConsumerPreferredLayers: z.object({ ...inRoom, consumerId: objectId, spatialLayer: int(0, MAX_LAYER), temporalLayer: int(0, MAX_LAYER).optional() }),
+	setConsumerPriority: z.object({ ...inRoom, consumerId: objectId, priority: int(1, 255) }),
+	requestConsumerKeyFrame: z.object({ ...inRoom, consumerId: objectId }),
+	getTransportStats: z.object({ ...inRoom, transportId: objectId }),
+	getProducerStats: z.object({ ...inRoom, producerId: objectId }),
+	getConsumerStats: z.object({ ...inRoom, consumerId: objectId }),
 	getProducers: z.object(inRoom),
 	leaveRoom: z.object(inRoom),
 	getRoomInfo: z.object(inRoom),
@@ -311,6 +320,11 @@ export interface RoomInfo {
 	peers: PeerInfo[];
 }
 
+/** mediasoup's getStats() entries for the object, as mediasoup gives them (RTCStats-like JSON). */
+export interface StatsResponse {
+	stats: Record<string, unknown>[];
+}
+
 /** What each request answers on success. */
 export interface Responses {
 	heartbeat: { serverTime: number };
@@ -333,6 +347,12 @@ export interface Responses {
 	produceData: { dataProducerId: string; /** Same as dataProducerId. */ id: string };
 	consumeData: ConsumeDataResponse;
 	closeDataProducer: Success;
+	setConsumerPreferredLayers: Success;
+	setConsumerPriority: Success;
+	requestConsumerKeyFrame: Success;
+	getTransportStats: StatsResponse;
+	getProducerStats: StatsResponse;
+	getConsumerStats: StatsResponse;
 	getProducers: { producers: ProducerInfo[] };
 	leaveRoom: Success;
 	getRoomInfo: RoomInfo;
@@ -348,6 +368,12 @@ export interface Notifications {
 	peerLeft: { peerId: string };
 	newDataProducer: DataProducerInfo;
 	dataProducerClosed: { dataProducerId: string; peerId: string };
+	/** The room's dominant speaker changed; null after a silence. */
+	activeSpeaker: { peerId: string | null };
+	/** The layers a consumer forwards now (null: none, e.g. paused or no bandwidth); at most one per consumer per second. */
+	consumerLayersChanged: { consumerId: string; spatialLayer: number | null; temporalLayer: number | null };
+	/** The consumer's send score and its producer's receive score (0-10); at most one per consumer per second. */
+	consumerScore: { consumerId: string; score: number; producerScore: number };
 	roomClosed: { reason: string };
 	error: { code: number; message: string };
 }

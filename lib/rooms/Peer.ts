@@ -34,11 +34,7 @@ export class Peer {
 	readonly consumers = new Map<string, ms.Consumer>();
 	readonly dataProducers = new Map<string, ms.DataProducer<ProducerAppData>>();
 	readonly dataConsumers = new Map<string, ms.DataConsumer>();
-	/**
-	 * The capabilities of the peer's last successful consume (mediasoup
-	 * validated them then): later consumes may leave them out.
-	 */
-	rtpCapabilities: ms.RtpCapabilities | undefined;
+	#rtpCapabilities: ms.RtpCapabilities | undefined;
 	#reconnectToken = randomId(24);
 	#channel: PeerChannel | undefined;
 	#graceTimer: NodeJS.Timeout | undefined;
@@ -53,6 +49,15 @@ export class Peer {
 
 	get closed(): boolean {
 		return this.#closed;
+	}
+
+	/** The capabilities of the peer's last successful consume (mediasoup validated them then): later consumes may leave them out. */
+	get rtpCapabilities(): ms.RtpCapabilities | undefined {
+		return this.#rtpCapabilities;
+	}
+
+	rememberCapabilities(rtpCapabilities: ms.RtpCapabilities): void {
+		this.#rtpCapabilities = rtpCapabilities;
 	}
 
 	/** The live connection, or undefined while the peer is disconnected. */

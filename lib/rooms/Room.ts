@@ -18,6 +18,8 @@ import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import type { ConsumeResponse, Notifications, NotificationMethod, PeerInfo, RequestData, Responses, RoomInfo, RoomMethod, RoomRequest, Success } from '../protocol/methods.js';
 import { DataRateLimit } from './DataRateLimit.js';
 import { dataProducerInfo, Peer, type ProducerAppData, type TransportAppData } from './Peer.js';
+import { RoomBandwidth } from './RoomBandwidth.js';
+import type { DownlinkSnapshot } from './DownlinkBudget.js';
 
 const debug = debugFactory('vcall:room');
 
@@ -83,10 +85,13 @@ export class Room extends EventEmitter<RoomEvents> {
 	readonly id: string;
 	readonly mediaWorker: MediaWorker;
 	readonly #router: ms.Router;
+	/** The router's capabilities never change; its getter deep-clones them on every read. */
+	readonly #rtpCapabilities: mc.RtpCapabilities;
 	readonly #config: Config;
 	readonly #peers = new Map<string, Peer>();
 	readonly #queue = new AwaitQueue();
 	readonly #dataRate: DataRateLimit;
+	readonly #bandwidth: RoomBandwidth;
 	#idleTimer: NodeJS.Timeout | undefined;
 	#closed = false;
 
@@ -94,16 +99,21 @@ export class Room extends EventEmitter<RoomEvents> {
 	static async create(mediaWorker: MediaWorker, config: Config, id: string): Promise<Room> {
 		const router = await mediaWorker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
 
-		return new Room(id, router, mediaWorker, config);
+		return new Room(id, router, mediaWorker, config, await RoomBandwidth.create(router, config.maxDownlinkBitrate));
 	}
 
-	private constructor(id: string, router: ms.Router, mediaWorker: MediaWorker, config: Config) {
+	private constructor(id: string, router: ms.Router, mediaWorker: MediaWorker, config: Config, bandwidth: RoomBandwidth) {
 		super();
 		this.id = id;
 		this.#router = router;
+		this.#rtpCapabilities = forClient.rtpCapabilities(router.rtpCapabilities);
 		this.mediaWorker = mediaWorker;
 		this.#config = config;
 		this.#dataRate = new DataRateLimit(router, config.dataMessagesPerSecond);
+		this.#bandwidth = bandwidth;
+		bandwidth.on('activeSpeaker', (peerId) => {
+			for (const peer of this.#peers.values()) peer.notify('activeSpeaker', { peerId });
+		});
 		// mediasoup closes the routers of a dead worker before it emits 'died'.
 		router.observer.once('close', () => this.close(mediaWorker.worker.died ? 'workerDied' : 'routerClosed'));
 		this.#startIdleTimer();
@@ -131,6 +141,7 @@ export class Room extends EventEmitter<RoomEvents> {
 			const peer = new Peer(metadata, channel, claims);
 			this.#notifyOthers(peer, 'peerJoined', peer.summary());
 			this.#peers.set(peer.id, peer);
+			if (this.#bandwidth.activeSpeaker) peer.notify('activeSpeaker', { peerId: this.#bandwidth.activeSpeaker });
 			clearTimeout(this.#idleTimer);
 			this.emit('peers', 1);
 			debug('room %s: peer %s joined (%d peers)', this.id, peer.id, this.#peers.size);
@@ -189,7 +200,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		switch (request.method) {
 			// Read-only requests answer from current state without queueing.
 			case 'getRouterRtpCapabilities':
-				return Promise.resolve({ rtpCapabilities: forClient.rtpCapabilities(this.#router.rtpCapabilities) });
+				return Promise.resolve({ rtpCapabilities: this.#rtpCapabilities });
 			case 'getProducers':
 				return Promise.resolve({ producers: this.otherPeers(peer).flatMap((p) => p.producers) });
 			case 'getRoomInfo':
@@ -224,6 +235,16 @@ export class Room extends EventEmitter<RoomEvents> {
 				return this.#serialize(request.method, () => this.#consumeData(peer, request.data.dataProducerId));
 			case 'closeDataProducer':
 				return this.#serialize(request.method, () => this.#closeDataProducer(peer, request.data.dataProducerId));
+			case 'setConsumerPreferredLayers':
+			case 'setConsumerPriority':
+			case 'requestConsumerKeyFrame':
+				return this.#serialize(request.method, () => this.#controlConsumer(peer, request));
+			case 'getTransportStats':
+				return this.#stats(this.#own<ms.WebRtcTransport>(peer, 'transports', request.data.transportId));
+			case 'getProducerStats':
+				return this.#stats(this.#own<ms.Producer>(peer, 'producers', request.data.producerId));
+			case 'getConsumerStats':
+				return this.#stats(this.#own<ms.Consumer>(peer, 'consumers', request.data.consumerId));
 			default:
 				throw new Error(`unhandled room request ${JSON.stringify(request satisfies never)}`);
 		}
@@ -236,6 +257,11 @@ export class Room extends EventEmitter<RoomEvents> {
 			maxPeers: this.#config.maxPeersPerRoom,
 			peers: [...this.#peers.values()].map((p) => p.info())
 		};
+	}
+
+	/** Each receiving peer's downlink figures, for /metrics. */
+	downlinks(): DownlinkSnapshot[] {
+		return this.#bandwidth.snapshots();
 	}
 
 	/** Counts of live mediasoup objects, for /health and /metrics. */
@@ -260,6 +286,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		}
 		this.emit('peers', -this.#peers.size);
 		this.#peers.clear();
+		this.#bandwidth.close();
 		this.#router.close();
 		this.emit('closed', reason);
 	}
@@ -278,6 +305,7 @@ export class Room extends EventEmitter<RoomEvents> {
 	#removeNow(peer: Peer, why: string): void {
 		if (peer.closed || this.#peers.get(peer.id) !== peer) return;
 		this.#peers.delete(peer.id);
+		this.#bandwidth.peerRemoved(peer);
 		for (const producer of peer.producers.values()) this.#notifyOthers(peer, 'producerClosed', { producerId: producer.id, peerId: peer.id });
 		for (const dataProducer of peer.dataProducers.values())
 			this.#notifyOthers(peer, 'dataProducerClosed', { dataProducerId: dataProducer.id, peerId: peer.id });
@@ -319,7 +347,7 @@ export class Room extends EventEmitter<RoomEvents> {
 				enableUdp: !data.forceTcp,
 				enableTcp: true,
 				preferUdp: true,
-				initialAvailableOutgoingBitrate: config.initialOutgoingBitrate,
+				initialAvailableOutgoingBitrate: Math.min(config.initialOutgoingBitrate, config.maxDownlinkBitrate),
 				enableSctp: true,
 				maxReceiveMessageSize: config.maxDataMessageBytes,
 				maxSendMessageSize: config.maxDataMessageBytes,
@@ -338,6 +366,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		if (previous) this.#closeTransport(peer, previous);
 		peer.transports.set(transport.id, transport);
 		if (data.direction === 'send') await media(transport.setMaxIncomingBitrate(config.maxIncomingBitrate), 'the transport');
+		else await media(this.#bandwidth.recvTransportCreated(peer, transport), 'the transport');
 		transport.on('dtlsstatechange', (state) => {
 			if (state === 'failed' || state === 'closed') debug('room %s: transport %s DTLS %s', this.id, transport.id, state);
 		});
@@ -405,6 +434,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		}
 		peer.producers.set(producer.id, producer);
 		producer.observer.once('close', () => peer.producers.delete(producer.id));
+		await media(this.#bandwidth.producerAdded(producer), 'the producer');
 		this.#notifyOthers(peer, 'newProducer', { producerId: producer.id, peerId: peer.id, kind: producer.kind, metadata: data.metadata });
 
 		return { producerId: producer.id, id: producer.id };
@@ -460,16 +490,21 @@ export class Room extends EventEmitter<RoomEvents> {
 
 		// No router.canConsume first: consume negotiates (and refuses) by itself.
 		// Audio flows at once; video waits for resumeConsumer, so that the client
-		// is ready for the key frame the resume asks for.
-		const consumer = await media(transport.consume({ producerId: producer.id, rtpCapabilities, paused: producer.kind === 'video' }), 'rtpCapabilities');
+		// is ready for the key frame the resume asks for, and starts at the lowest
+		// layer until the downlink budget raises it (within a second).
+		const consumer = await media(
+			transport.consume({ producerId: producer.id, rtpCapabilities, paused: producer.kind === 'video', preferredLayers: { spatialLayer: 0 } }),
+			'rtpCapabilities'
+		);
 
 		if (peer.closed) {
 			consumer.close();
 			throw invalidState('peer has left');
 		}
-		peer.rtpCapabilities = rtpCapabilities;
+		peer.rememberCapabilities(rtpCapabilities);
 		peer.consumers.set(consumer.id, consumer);
 		consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+		await this.#bandwidth.consumerAdded(peer, consumer, producer);
 
 		return {
 			id: consumer.id,
@@ -513,6 +548,34 @@ export class Room extends EventEmitter<RoomEvents> {
 		}
 
 		return SUCCESS;
+	}
+
+	/** A client's say in its consumer's layers, priority or keyframes; the budget still has the last word on layers. */
+	async #controlConsumer(peer: Peer, request: Extract<RoomRequest, { method: 'setConsumerPreferredLayers' | 'setConsumerPriority' | 'requestConsumerKeyFrame' }>): Promise<Success> {
+		const consumer = this.#own<ms.Consumer>(peer, 'consumers', request.data.consumerId);
+
+		if (request.method === 'setConsumerPriority') {
+			await media(this.#bandwidth.prioritize(peer, consumer, request.data.priority), 'the priority');
+
+			return SUCCESS;
+		}
+		if (consumer.kind !== 'video') throw invalidState(`consumer ${consumer.id} is audio: it has no layers or keyframes`);
+		if (request.method === 'requestConsumerKeyFrame') {
+			await media(consumer.requestKeyFrame(), 'the keyframe request');
+
+			return SUCCESS;
+		}
+		if (!this.#bandwidth.layered(peer, consumer)) throw invalidState(`consumer ${consumer.id} receives a single stream: it has no layers to choose`);
+		await media(this.#bandwidth.preferLayers(peer, consumer, request.data.spatialLayer, request.data.temporalLayer), 'the preferred layers');
+
+		return SUCCESS;
+	}
+
+	/** mediasoup's stats of one of the caller's objects. */
+	async #stats(object: ms.WebRtcTransport | ms.Producer | ms.Consumer): Promise<Responses['getTransportStats']> {
+		const stats = await media<unknown[]>(object.getStats(), 'the stats request');
+
+		return { stats: stats as Record<string, unknown>[] };
 	}
 
 	/** A client that no longer wants a stream (or gave up on a consume whose answer came late) frees it. */

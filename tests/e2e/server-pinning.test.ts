@@ -77,7 +77,7 @@ async function openLink(t: { context: Context }, server: string, answer: boolean
 		void (answer ? dialog.accept() : dialog.dismiss());
 	});
 	await page.addInitScript(`window.cspViolations = []; document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));`);
-	await page.goto(`${t.context.site.origin}/?${new URLSearchParams({ server, room: 'create', name: 'victim', video: '0', audio: '0' })}`);
+	await page.goto(`${t.context.site.origin}/?${new URLSearchParams({ server, room: 'create', name: 'victim', video: '0', audio: '0', join: '1' })}`);
 
 	return { page, dialogs };
 }

@@ -20,6 +20,7 @@ import anyTest, { type TestFn } from 'ava';
 import { Call, ClientSite } from '../helpers/browser/call.js';
 import { missingPrerequisite } from '../helpers/chromium.js';
 import { describeInbound, inboundWindows, sampleWindow, transportRates } from '../helpers/browser/metrics.js';
+import { testConfig } from '../helpers/server.js';
 import { descendants, machineNote, startCpuMeter, startGroupCpuMeter, startMachineMeter } from '../helpers/proc.js';
 
 const test = anyTest as TestFn<{ site: ClientSite }>;
@@ -30,6 +31,8 @@ const MEDIA = { width: 320, height: 240, fps: 10, fakeFps: 10, audioProcessing: 
 // its packets while it waits for a key frame) to be repaired by PLI within it:
 // a 10 s window failed 1 run in 3 on this 2-core box with load average 26.
 const WINDOW_SECONDS = 20;
+/** The server's default MAX_DOWNLINK_BITRATE: what it may send each peer. */
+const MAX_DOWNLINK_KBPS = testConfig().maxDownlinkBitrate / 1000;
 
 test.before(async (t) => {
 	if (!missing) t.context.site = await ClientSite.start();
@@ -102,6 +105,7 @@ test.after.always(async (t) => {
 				`worst video loss ${Math.max(0, ...video.map((w) => w.lossPct)).toFixed(2)} %`
 		);
 
+		t.true(rates.recvKbps <= MAX_DOWNLINK_KBPS, `${peer.name} receives ${rates.recvKbps.toFixed(0)} kbit/s, at most MAX_DOWNLINK_BITRATE (${MAX_DOWNLINK_KBPS} kbit/s)`);
 		t.is(video.length, PEERS - 1, `${peer.name} receives ${PEERS - 1} videos`);
 		t.is(audio.length, PEERS - 1, `${peer.name} receives ${PEERS - 1} audios`);
 		t.is(new Set(windows.map((w) => w.peerId)).size, PEERS - 1, `${peer.name} receives from every other peer`);

@@ -175,9 +175,10 @@ export class TestPeer {
 		});
 	}
 
-	async produce(kind: 'audio' | 'video', metadata: Record<string, unknown>): Promise<mc.Producer> {
+	/** A producer of a fake track; `encodings` as a browser would send them (simulcast, SVC). */
+	async produce(kind: 'audio' | 'video', metadata: Record<string, unknown>, encodings?: mc.RtpEncodingParameters[]): Promise<mc.Producer> {
 		const track = new FakeMediaStreamTrack({ kind });
-		const producer = await this.sendTransport!.produce({ track: track as unknown as mc.ProducerOptions['track'], appData: metadata });
+		const producer = await this.sendTransport!.produce({ track: track as unknown as mc.ProducerOptions['track'], appData: metadata, ...(encodings ? { encodings } : {}) });
 
 		this.producers.set(producer.id, producer);
 

@@ -72,7 +72,7 @@ export interface SocketWrites {
 	tcp: number;
 }
 
-export type Command = 'inspect' | 'gc' | 'lag' | 'writes' | 'stop' | 'drain' | 'cluster';
+export type Command = 'inspect' | 'gc' | 'lag' | 'writes' | 'stop' | 'drain';
 
 /**
  * Counts what the listener (ws, or protoo-server's WebSocket-Node) hands to
@@ -96,7 +96,7 @@ const config = testConfig({ ...options.overrides, ...(options.listener ? { liste
 let rooms: Rooms;
 let workers: WorkerPool;
 let stop: () => Promise<void>;
-/** vcall only: the drain of a deploy (the process exits when its calls end), and the cluster view. */
+/** vcall only: the drain of a deploy (the process exits when its calls end). */
 let vcall: Server | undefined;
 let port: number;
 let opsPort: number | undefined;
@@ -196,9 +196,6 @@ process.on('message', (message: { id: number; cmd: Command }) => {
 		case 'drain':
 			if (vcall) void vcall.drain().then(() => process.exit(0));
 			reply({ draining: Boolean(vcall) });
-			break;
-		case 'cluster':
-			reply(vcall?.clusterView() ?? null);
 			break;
 		case 'stop':
 			reply({ stopping: true });

@@ -208,10 +208,6 @@ export class ServerProcess {
 		await this.#command('drain');
 	}
 
-	/** The server's cluster view (cluster mode), or null. */
-	clusterView<T>(): Promise<T | null> {
-		return this.#command<T | null>('cluster');
-	}
 
 	/** Sends a signal to the server process (SIGKILL: a power loss; SIGSTOP: a hung node). */
 	signal(signal: NodeJS.Signals): void {

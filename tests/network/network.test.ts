@@ -26,6 +26,7 @@ import { acquireE2eLock } from '../helpers/lock.js';
 import { Lab, SERVER_IP, type Network, type NetworkOptions } from '../helpers/netlab.js';
 import { netnsUnavailable, removeLeftovers } from '../helpers/netns.js';
 import { buildClient } from '../helpers/site.js';
+import { waitFor } from '../helpers/wait.js';
 
 const test = anyTest as TestFn<{ clientDir: string; release?: () => Promise<void> }>;
 const unavailable = netnsUnavailable() ?? missingPrerequisite();
@@ -393,6 +394,18 @@ maybe('a peer capped at 1 Mbit/s each way stays in the call', async (t) => {
 			{ name: 'free', network: free, width: 1280, height: 720, fps: 30 }
 		]);
 		await mediaFlowing(peers.map(({ peer }) => peer));
+		// The downlink budget follows the capped peer's estimate down to a lower simulcast layer: measure once it has.
+		await waitFor(
+			async () => {
+				const cappedPeer = peers[0]!.peer;
+				const [state, stats] = await Promise.all([cappedPeer.state(), cappedPeer.stats()]);
+				const layer = state.consumers.find((c) => c.kind === 'video')?.layers?.spatialLayer;
+				const height = stats.inbound.find((s) => s.kind === 'video')?.frameHeight ?? 720;
+
+				return layer !== undefined && layer < 2 && height < 720;
+			},
+			{ timeout: 30_000, interval: 500, what: 'the capped peer to receive a lower layer' }
+		);
 
 		const qdiscBefore = await lab.qdiscs(capped);
 		const started = Date.now();
@@ -442,6 +455,25 @@ maybe('a peer capped at 1 Mbit/s each way stays in the call', async (t) => {
 			for (const w of audio) t.true(w.packetsPerSecond.min > 0, `${peer.name}: audio packets arrive in every interval (min ${w.packetsPerSecond.min.toFixed(1)}/s)`);
 			for (const w of video) t.true(w.framesDecoded > 0, `${peer.name}: video frames decoded over the window (${w.framesDecoded})`);
 		}
+		// Simulcast: the server keeps the capped peer's downlink inside its estimate
+		// with a lower layer; before simulcast it got the full stream at 10.8 fps,
+		// 35 % loss and 6 freezes over this window.
+		const layerOf = async (peer: BrowserPeer) => (await peer.state()).consumers.find((c) => c.kind === 'video')?.layers?.spatialLayer;
+		const cappedLayer = await layerOf(peers[0]!.peer);
+		const freeLayer = await layerOf(peers[1]!.peer);
+
+		t.log(
+			`capped peer with simulcast: layer ${cappedLayer}, ${received?.height.max}p, ${received?.fps.avg.toFixed(1)} fps, loss ${received?.lossPct.toFixed(2)} %, ${received?.freezes} freezes ` +
+				`(before simulcast: 1280x720 at 10.8 fps, 35 % loss, 6 freezes); free peer: layer ${freeLayer}, ${sentUp?.height.max}p`
+		);
+		t.true((received?.height.max ?? 720) < 720, `the capped peer receives a lower layer (${received?.height.max}p)`);
+		t.true((received?.fps.avg ?? 0) >= 20, `the capped peer's video at >= 20 fps (${received?.fps.avg.toFixed(1)})`);
+		t.true((received?.lossPct ?? 100) < 2, `the capped peer loses < 2 % (${received?.lossPct.toFixed(2)} %)`);
+		t.is(received?.freezes, 0, 'no freeze over the window');
+		// The capped sender's 1 Mbit/s uplink carries only its lower layers (Chromium drops the top one): the
+		// free peer, with no downlink limit, gets the best of them, at least what the capped peer gets.
+		t.true((freeLayer ?? -1) >= (cappedLayer ?? 0), `the free peer receives layer ${freeLayer}, the capped one ${cappedLayer}`);
+
 		// The cap is real: nothing crosses the capped link faster than it allows (10 % slack for burst).
 		t.true((cappedWindow?.rates.recvKbps ?? 0) <= CAP_KBIT * 1.1, `the capped peer receives at most ~${CAP_KBIT} kbit/s (${cappedWindow?.rates.recvKbps.toFixed(0)})`);
 		t.true((cappedWindow?.rates.sendKbps ?? 0) <= CAP_KBIT * 1.1, `the capped peer sends at most ~${CAP_KBIT} kbit/s (${cappedWindow?.rates.sendKbps.toFixed(0)})`);

@@ -46,6 +46,8 @@ export interface PeerOptions extends MediaOptions {
 	/** A room id, or 'create'. */
 	room: string;
 	name: string;
+	/** Stop at the page's pre-join screen (the test fills it in) instead of joining at once. */
+	prejoin?: boolean;
 }
 
 /** The client page's URL for these options (its URL parameters, see lib/client/main.ts). */
@@ -55,6 +57,7 @@ export function clientUrl(options: PeerOptions): string {
 		server: options.serverUrl,
 		room: options.room,
 		name: options.name,
+		...(options.prejoin ? {} : { join: '1' }),
 		w: String(options.width ?? 640),
 		h: String(options.height ?? 480),
 		fps: String(options.fps ?? 30),

@@ -1,0 +1,224 @@
+// What the server sends one receiving peer. The recv transport's outgoing
+// bitrate is capped at MAX_DOWNLINK_BITRATE (mediasoup then keeps the sum of
+// the consumers' layers under min(cap, bandwidth estimate)); within that the
+// budget decides who gets which layer: audio always, screen shares first,
+// the active speaker's camera at the best layer that fits, everyone else at
+// the lowest layer, raised one step at a time while budget remains. A
+// consumer's layers change at most every HYSTERESIS_MS.
+
+import debugFactory from 'debug';
+import { parseScalabilityMode } from 'mediasoup';
+import type * as ms from 'mediasoup/types';
+import type { Notifications } from '../protocol/methods.js';
+import type { LayerCosts } from './LayerCosts.js';
+import { Throttle } from './Throttle.js';
+
+const debug = debugFactory('vcall:budget');
+
+const HYSTERESIS_MS = 2000;
+/** Layer and score notifications: at most one per consumer per second. */
+const NOTIFY_INTERVAL_MS = 1000;
+/** The policy's priorities for mediasoup's own distribution of the estimate (1-255; higher is served first). */
+const PRIORITY = { screen: 200, speaker: 100, other: 1 } as const;
+const SWITCH_WINDOW_MS = 60_000;
+
+export type Notify = <M extends 'consumerLayersChanged' | 'consumerScore'>(method: M, data: Notifications[M]) => void;
+
+interface Entry {
+	consumer: ms.Consumer;
+	/** The producer's peer and metadata.source. */
+	peerId: string;
+	screen: boolean;
+	costs: LayerCosts;
+	/** Layers the consumer can have (from its scalability mode). */
+	spatialLayers: number;
+	temporalLayers: number;
+	/** What the client asked for (an upper bound), if it did. */
+	clientSpatial?: number;
+	clientTemporal?: number;
+	clientPriority?: number;
+	/** The spatial layer the budget last set, and when. */
+	spatial?: number;
+	changedAt: number;
+}
+
+export interface DownlinkSnapshot {
+	/** Bits/s the transport sent, as mediasoup measured it at the last tick. */
+	sentBitrate: number;
+	/** The latest send score of each video consumer. */
+	scores: number[];
+	/** Layer changes of its consumers in the last minute. */
+	switchesLastMinute: number;
+}
+
+export class DownlinkBudget {
+	readonly #transport: ms.WebRtcTransport;
+	readonly #maxBitrate: number;
+	readonly #entries = new Map<string, Entry>();
+	readonly #layersNotes: Throttle<Notifications['consumerLayersChanged']>;
+	readonly #scoreNotes: Throttle<Notifications['consumerScore']>;
+	readonly #switches: number[] = [];
+	/** The transport's latest bandwidth estimate (BWE trace), bits/s. */
+	#estimate: number | undefined;
+	#sentBitrate = 0;
+	#closed = false;
+
+	static async create(transport: ms.WebRtcTransport, maxBitrate: number, notify: Notify): Promise<DownlinkBudget> {
+		await transport.setMaxOutgoingBitrate(maxBitrate);
+		await transport.enableTraceEvent(['bwe']);
+
+		return new DownlinkBudget(transport, maxBitrate, notify);
+	}
+
+	private constructor(transport: ms.WebRtcTransport, maxBitrate: number, notify: Notify) {
+		this.#transport = transport;
+		this.#maxBitrate = maxBitrate;
+		this.#layersNotes = new Throttle(NOTIFY_INTERVAL_MS, (_, data) => notify('consumerLayersChanged', data));
+		this.#scoreNotes = new Throttle(NOTIFY_INTERVAL_MS, (_, data) => notify('consumerScore', data));
+		transport.on('trace', (trace) => {
+			if (trace.type === 'bwe') this.#estimate = (trace.info as { availableBitrate: number }).availableBitrate;
+		});
+		transport.observer.once('close', () => this.close());
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	/** What the budget allows now: the cap, or the estimate when lower. */
+	get bitrate(): number {
+		return Math.min(this.#maxBitrate, this.#estimate ?? this.#maxBitrate);
+	}
+
+	add(consumer: ms.Consumer, peerId: string, source: string, costs: LayerCosts): void {
+		const mode = parseScalabilityMode(consumer.rtpParameters.encodings?.[0]?.scalabilityMode);
+		const entry: Entry = {
+			consumer,
+			peerId,
+			screen: source === 'screen',
+			costs,
+			spatialLayers: consumer.type === 'simple' ? 1 : mode.spatialLayers,
+			temporalLayers: mode.temporalLayers,
+			changedAt: 0
+		};
+
+		this.#entries.set(consumer.id, entry);
+		consumer.on('layerschange', (layers) => {
+			this.#switches.push(Date.now());
+			this.#layersNotes.push(consumer.id, { consumerId: consumer.id, spatialLayer: layers?.spatialLayer ?? null, temporalLayer: layers?.temporalLayer ?? null });
+		});
+		consumer.on('score', ({ score, producerScore }) => this.#scoreNotes.push(consumer.id, { consumerId: consumer.id, score, producerScore }));
+		consumer.observer.once('close', () => {
+			this.#entries.delete(consumer.id);
+			this.#layersNotes.delete(consumer.id);
+			this.#scoreNotes.delete(consumer.id);
+		});
+	}
+
+	/** Whether the consumer can change layers (simulcast or SVC video). */
+	layered(consumerId: string): boolean {
+		const entry = this.#entries.get(consumerId);
+
+		return entry !== undefined && entry.consumer.type !== 'simple' && entry.consumer.kind === 'video';
+	}
+
+	/** The client's wish: never above it, and never above what the budget allows. */
+	prefer(consumerId: string, spatialLayer: number, temporalLayer: number | undefined): void {
+		const entry = this.#entries.get(consumerId);
+
+		if (!entry) return;
+		entry.clientSpatial = spatialLayer;
+		entry.clientTemporal = temporalLayer;
+		// The client's own request is not held back by the hysteresis.
+		entry.changedAt = 0;
+	}
+
+	prioritize(consumerId: string, priority: number): void {
+		const entry = this.#entries.get(consumerId);
+
+		if (entry) entry.clientPriority = priority;
+	}
+
+	/** Reads the transport's sent bitrate (for /metrics). */
+	async measure(): Promise<void> {
+		const [stats] = await this.#transport.getStats();
+
+		this.#sentBitrate = stats?.sendBitrate ?? 0;
+	}
+
+	snapshot(now = Date.now()): DownlinkSnapshot {
+		while (this.#switches.length > 0 && this.#switches[0]! < now - SWITCH_WINDOW_MS) this.#switches.shift();
+
+		return {
+			sentBitrate: this.#sentBitrate,
+			scores: [...this.#entries.values()].filter((e) => e.consumer.kind === 'video').map((e) => e.consumer.score.score),
+			switchesLastMinute: this.#switches.length
+		};
+	}
+
+	/** Plans every consumer's layer for `speaker` and applies what the hysteresis allows. */
+	async allocate(speaker: string | null, now = Date.now()): Promise<void> {
+		if (this.#closed) return;
+
+		const live = [...this.#entries.values()].filter((e) => !e.consumer.closed && !e.consumer.paused && !e.consumer.producerPaused);
+		let remaining = this.bitrate;
+
+		for (const entry of live) if (entry.consumer.kind === 'audio') remaining -= entry.costs.cost(0);
+
+		const video = live.filter((e) => e.consumer.kind === 'video');
+		const plan = new Map<Entry, number>();
+		const cost = (entry: Entry, layer: number) => (entry.spatialLayers === 1 ? entry.costs.cost(Number.MAX_SAFE_INTEGER) : entry.costs.cost(layer));
+		const top = (entry: Entry) => Math.min(entry.spatialLayers, entry.costs.layers, (entry.clientSpatial ?? Infinity) + 1) - 1;
+		/** One step up for `entry` if it fits; whether it moved. */
+		const raise = (entry: Entry): boolean => {
+			const layer = plan.get(entry)!;
+			const extra = cost(entry, layer + 1) - cost(entry, layer);
+
+			if (layer >= top(entry) || extra > remaining) return false;
+			plan.set(entry, layer + 1);
+			remaining -= extra;
+
+			return true;
+		};
+
+		// Everyone's lowest layer first, so no one is left without video.
+		for (const entry of video) {
+			plan.set(entry, 0);
+			remaining -= cost(entry, 0);
+		}
+
+		const screens = video.filter((e) => e.screen);
+		const speakers = video.filter((e) => !e.screen && e.peerId === speaker);
+		const others = video.filter((e) => !e.screen && e.peerId !== speaker);
+
+		for (const entry of [...screens, ...speakers]) while (raise(entry));
+		for (let moved = true; moved; ) moved = others.map(raise).some(Boolean);
+
+		await Promise.all(video.map((entry) => this.#apply(entry, plan.get(entry)!, entry.screen ? PRIORITY.screen : entry.peerId === speaker ? PRIORITY.speaker : PRIORITY.other, now)));
+	}
+
+	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.#layersNotes.close();
+		this.#scoreNotes.close();
+		this.#entries.clear();
+	}
+
+	async #apply(entry: Entry, spatial: number, policyPriority: number, now: number): Promise<void> {
+		const { consumer } = entry;
+		const priority = entry.clientPriority ?? policyPriority;
+
+		if (consumer.priority !== priority) await consumer.setPriority(priority);
+		if (consumer.type === 'simple') return;
+
+		const temporalLayer = Math.min(entry.clientTemporal ?? Infinity, entry.temporalLayers - 1);
+
+		if (entry.spatial === spatial && consumer.preferredLayers?.temporalLayer === temporalLayer) return;
+		if (entry.spatial !== undefined && now - entry.changedAt < HYSTERESIS_MS) return;
+		debug('consumer %s: spatial %d -> %d (budget %d)', consumer.id, entry.spatial ?? -1, spatial, this.bitrate);
+		entry.spatial = spatial;
+		entry.changedAt = now;
+		await consumer.setPreferredLayers({ spatialLayer: spatial, temporalLayer });
+	}
+}
