@@ -108,7 +108,19 @@ const example = {
 	// TURN_CREDENTIAL_TTL: seconds a TURN credential stays valid.
 	turnCredentialTtl: 3600,
 	// SHUTDOWN_TIMEOUT: seconds a graceful stop may take.
-	shutdownTimeout: 8
+	shutdownTimeout: 8,
+	// REDIS_URL: cluster mode (README "Cluster"); unset, this node stands alone.
+	redisUrl: undefined,
+	// NODE_ID: this node's id in the cluster (default: host name:port).
+	nodeId: undefined,
+	// CLUSTER_HEARTBEAT: seconds between registry refreshes.
+	clusterHeartbeat: 2,
+	// CLUSTER_NODE_TTL: seconds an unrefreshed registry entry lives; then the node is dead.
+	clusterNodeTtl: 6,
+	// CLUSTER_HOSTS_ROOMS: false makes an edge node that relays but gets no rooms placed on it.
+	clusterHostsRooms: true,
+	// RELAY_TIMEOUT: seconds a relayed request may take (503 beyond).
+	relayTimeout: 5
 } satisfies Record<keyof Config, unknown>;
 
 export default example;

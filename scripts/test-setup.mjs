@@ -11,7 +11,8 @@ const PACKAGES = [
 	['nftables', '/usr/sbin/nft'],
 	['iproute2', '/usr/sbin/ip'],
 	['coturn', '/usr/bin/turnserver'],
-	['openssl', '/usr/bin/openssl']
+	['openssl', '/usr/bin/openssl'],
+	['redis-server', '/usr/bin/redis-server']
 ];
 
 function installed(pkg) {
@@ -35,5 +36,5 @@ const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 
 execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
 execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
-// Debian starts coturn as a service on install; the tests start their own.
-if (missing.includes('coturn')) spawnSync('systemctl', ['disable', '--now', 'coturn'], { stdio: 'ignore' });
+// Debian starts coturn and redis-server as services on install; the tests start their own.
+for (const service of ['coturn', 'redis-server']) if (missing.includes(service)) spawnSync('systemctl', ['disable', '--now', service], { stdio: 'ignore' });

@@ -10,7 +10,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
-const SUITES = ['listener', 'signaling', 'bad-input', 'http', 'lifecycle', 'observability', 'config'].map(
+const SUITES = ['listener', 'signaling', 'bad-input', 'http', 'security-headers', 'lifecycle', 'observability', 'config'].map(
 	(name) => `dist/tests/${name}.test.js`
 );
 const MIN_UWS_LINES = 80;

@@ -4,12 +4,13 @@
 
 import debugFactory from 'debug';
 import { JoinTokens } from '../lib/auth/JoinTokens.js';
+import { Cluster, type ClusterView } from '../lib/cluster/Cluster.js';
 import { resolveAnnounced } from '../lib/config/announced.js';
 import type { Config } from '../lib/config/options.js';
 import { createHttpHandler, createUpgradeCheck, opsRoutes, type HealthState } from '../lib/http/endpoints.js';
 import { OpsServer } from '../lib/http/OpsServer.js';
 import { createListener } from '../lib/listener/index.js';
-import type { Listener, ListenerKind, WsConnection } from '../lib/listener/types.js';
+import { CloseCode, type Listener, type ListenerKind, type WsConnection } from '../lib/listener/types.js';
 import { ConnectionCounter } from '../lib/limits/ConnectionCounter.js';
 import { log } from '../lib/log.js';
 import { Metrics } from '../lib/http/metrics.js';
@@ -46,6 +47,8 @@ export class Server {
 	readonly #connections = new ConnectionCounter();
 	#state: 'starting' | 'running' | 'draining' | 'shutting-down' | 'closed' = 'starting';
 	#drainTimer: NodeJS.Timeout | undefined;
+	/** Cluster mode (REDIS_URL) only. */
+	#cluster: Cluster | undefined;
 
 	static async start(input: Config): Promise<Server> {
 		const { config, warning } = resolveAnnounced(input);
@@ -75,7 +78,7 @@ export class Server {
 		if (config.opsPort >= 0) {
 			const ops = new OpsServer({ host: config.opsHost, port: config.opsPort, httpTimeouts: httpTimeouts(config) });
 
-			for (const [path, handler] of Object.entries(opsRoutes({ config, health: () => this.health(), drain: () => void this.drain() }))) ops.route(path, handler);
+			for (const [path, handler] of Object.entries(opsRoutes({ config, health: () => this.health(), drain: () => void this.drain(), cluster: () => this.clusterView() }))) ops.route(path, handler);
 			this.ops = ops.route('/metrics', this.#metrics.route);
 		}
 	}
@@ -103,7 +106,9 @@ export class Server {
 
 	health(): HealthState {
 		const workers = this.workers.workers.length;
-		const status = this.shuttingDown ? 'shutting-down' : this.#state === 'draining' ? 'draining' : workers === 0 ? 'degraded' : 'healthy';
+		const cluster = this.#cluster?.health();
+		const degraded = workers === 0 || (cluster !== undefined && cluster.redis !== 'ready');
+		const status = this.shuttingDown ? 'shutting-down' : this.#state === 'draining' ? 'draining' : degraded ? 'degraded' : 'healthy';
 
 		return {
 			status,
@@ -119,8 +124,14 @@ export class Server {
 				peers: { open: this.rooms.peerCount, max: this.config.maxPeers },
 				connections: { open: this.#connections.total, addresses: this.#connections.addresses, maxPerIp: this.config.maxConnectionsPerIp },
 				sessions: this.rooms.sessionCount
-			}
+			},
+			...(cluster ? { cluster } : {})
 		};
+	}
+
+	/** Cluster mode: every live node's load and state, for the ops listener; undefined for a node alone. */
+	clusterView(): ClusterView | undefined {
+		return this.#cluster?.view();
 	}
 
 	/**
@@ -132,6 +143,7 @@ export class Server {
 		if (this.#state !== 'running') return this.#closedPromise;
 		this.#state = 'draining';
 		this.rooms.stopAcceptingRooms();
+		this.#cluster?.drain();
 		log.info(`draining: ${this.rooms.roomCount} rooms in progress, new rooms refused, at most ${this.config.drainTimeout}s`);
 
 		const finish = (reason: string) => void this.shutdown(reason);
@@ -162,6 +174,7 @@ export class Server {
 		this.#state = 'shutting-down';
 		log.info(`shutting down: ${reason}`);
 		this.#listener?.stopAccepting();
+		this.#cluster?.handOff();
 		this.rooms.closeAll(reason);
 		await this.close();
 	}
@@ -172,6 +185,7 @@ export class Server {
 		this.#state = 'closed';
 		clearTimeout(this.#drainTimer);
 		this.rooms.closeAll('shutdown');
+		await this.#cluster?.close();
 		this.workers.close();
 		await Promise.all([this.#listener?.close(), this.ops?.close()]);
 		this.#resolveClosed();
@@ -199,6 +213,7 @@ export class Server {
 		const address = { ...(await listener.listen()), opsPort: await this.ops?.listen() };
 
 		this.#address = address;
+		if (config.redisUrl) this.#cluster = new Cluster({ config, rooms: this.rooms, workers: this.workers, port: address.port, relayed: this.#metrics.relayed });
 		this.#state = 'running';
 
 		const tls = address.httpsPort !== undefined ? `, https/wss :${address.httpsPort}` : '';
@@ -215,13 +230,15 @@ export class Server {
 		this.#connections.add(address);
 		new ProtooConnection(ws, limits, (channel) => {
 			const session = this.rooms.open(channel, ws.client);
+			const route = this.#cluster?.route(session, (reason) => ws.close(CloseCode.RESTART, reason));
 
 			return {
-				request: (request) => this.rooms.handle(session, request),
+				request: (request) => (route ? route.handle(request) : this.rooms.handle(session, request)),
 				activity: () => this.rooms.touch(session),
 				answered: this.#metrics.observe,
 				closed: () => {
 					this.#connections.remove(address);
+					if (route) this.#cluster?.unroute(route);
 					this.rooms.closed(session);
 				}
 			};

@@ -74,6 +74,12 @@ export const OPTIONS = [
 	{ key: 'turnUrls', env: 'TURN_URLS', type: 'string', default: undefined, description: 'TURN server URLs handed to clients, comma-separated (e.g. turn:turn.example.com:3478,turns:turn.example.com:5349)' },
 	{ key: 'turnSecret', env: 'TURN_SECRET', type: 'string', default: undefined, description: "Shared secret with the TURN server (coturn's static-auth-secret) for time-limited credentials" },
 	{ key: 'turnCredentialTtl', env: 'TURN_CREDENTIAL_TTL', type: 'integer', default: 3600, min: 60, max: 604800, description: 'Seconds a TURN credential stays valid' },
+	{ key: 'redisUrl', env: 'REDIS_URL', type: 'string', default: undefined, description: 'Cluster mode: the Redis (e.g. redis://10.0.0.5:6379) holding the node registry and room directory and relaying between nodes; unset: one node alone' },
+	{ key: 'nodeId', env: 'NODE_ID', type: 'string', default: undefined, description: "Cluster mode: this node's id, unique in the cluster (default: host name:port)" },
+	{ key: 'clusterHeartbeat', env: 'CLUSTER_HEARTBEAT', type: 'number', default: 2, min: 0.1, max: 60, description: "Cluster mode: seconds between a node's registry refreshes (load, draining) and its look at the others" },
+	{ key: 'clusterNodeTtl', env: 'CLUSTER_NODE_TTL', type: 'number', default: 6, min: 0.3, max: 600, description: "Cluster mode: seconds a node's registry entry lives unrefreshed; then the others take it for dead (more than CLUSTER_HEARTBEAT)" },
+	{ key: 'clusterHostsRooms', env: 'CLUSTER_HOSTS_ROOMS', type: 'boolean', default: true, description: 'Cluster mode: false makes this node an edge that takes connections and relays them but gets no rooms placed on it (unless no other node is up)' },
+	{ key: 'relayTimeout', env: 'RELAY_TIMEOUT', type: 'number', default: 5, min: 0.1, max: 300, description: 'Cluster mode: seconds a request relayed to the hosting node may take; then 503' },
 	{ key: 'shutdownTimeout', env: 'SHUTDOWN_TIMEOUT', type: 'number', default: 8, min: 0.1, max: 600, description: 'Seconds the graceful shutdown may take before the process exits anyway' }
 ] as const satisfies readonly OptionSpec[];
 

@@ -3,6 +3,7 @@
 // WebSocket upgrades. Pure functions of the server's state, whichever
 // listener delivered the request.
 
+import type { ClusterHealth } from '../cluster/Cluster.js';
 import type { Config } from '../config/options.js';
 import { secretsEqual } from '../secrets.js';
 import type { HttpRequest, HttpResponse, UpgradeDecision, UpgradeRequest } from '../listener/types.js';
@@ -20,6 +21,8 @@ export interface HealthState {
 	media: MediaCounts;
 	/** What the quotas allow and how much of it is used (ops listener only). */
 	limits: LimitsState;
+	/** Cluster mode only. */
+	cluster?: ClusterHealth;
 }
 
 export interface LimitsState {
@@ -45,6 +48,8 @@ export interface OpsSources {
 	health: () => HealthState;
 	/** Starts a drain (POST /admin/drain with ADMIN_TOKEN). */
 	drain: () => void;
+	/** Every live node of the cluster (GET /cluster); undefined for a node alone. */
+	cluster: () => unknown;
 }
 
 function megabytes(bytes: number): string {
@@ -120,9 +125,15 @@ export function createHttpHandler(sources: EndpointSources): (req: HttpRequest) 
 }
 
 /** The ops listener's own routes: /health with the internals, and POST /admin/drain when ADMIN_TOKEN is set. */
-export function opsRoutes({ config, health, drain }: OpsSources): Record<string, Route> {
+export function opsRoutes({ config, health, drain, cluster }: OpsSources): Record<string, Route> {
+	const get = (answer: () => HttpResponse): Route => (req) => (req.method === 'GET' || req.method === 'HEAD' ? answer() : json(405, { error: 'method not allowed' }, { allow: 'GET' }));
 	const routes: Record<string, Route> = {
-		'/health': (req) => (req.method === 'GET' || req.method === 'HEAD' ? healthAnswer(health()) : json(405, { error: 'method not allowed' }, { allow: 'GET' }))
+		'/health': get(() => healthAnswer(health())),
+		'/cluster': get(() => {
+			const view = cluster();
+
+			return view === undefined ? json(404, { error: 'not in cluster mode (REDIS_URL is not set)' }) : json(200, view);
+		})
 	};
 	const adminAuthorization = config.adminToken ? `Bearer ${config.adminToken}` : undefined;
 

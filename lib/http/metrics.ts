@@ -27,6 +27,8 @@ export class Metrics {
 	readonly #registry = new client.Registry();
 	readonly #requests: client.Counter<'method' | 'code'>;
 	readonly #latency: client.Histogram<'method'>;
+	readonly #relayed: client.Counter<'method' | 'code'>;
+	readonly #relayLatency: client.Histogram<'method'>;
 	readonly #objects: client.Gauge<'type'>;
 	readonly #bytes: client.Gauge<'direction'>;
 	readonly #workerCpu: client.Gauge<'worker'>;
@@ -48,6 +50,19 @@ export class Metrics {
 			help: 'Time from a request arriving to its response, by method',
 			labelNames: ['method'],
 			buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+			registers
+		});
+		this.#relayed = new client.Counter({
+			name: 'vcall_relayed_requests_total',
+			help: 'Cluster mode: requests of clients connected here relayed to the node hosting their room, by method and result code',
+			labelNames: ['method', 'code'],
+			registers
+		});
+		this.#relayLatency = new client.Histogram({
+			name: 'vcall_relay_duration_seconds',
+			help: 'Cluster mode: time from sending a relayed request to its answer from the hosting node, by method',
+			labelNames: ['method'],
+			buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
 			registers
 		});
 
@@ -131,6 +146,12 @@ export class Metrics {
 
 		this.#requests.inc({ method, code: outcome.errorCode === undefined ? 'ok' : String(outcome.errorCode) });
 		this.#latency.observe({ method }, outcome.seconds);
+	};
+
+	/** Records a request relayed to another node (its method was validated before it left). */
+	relayed = (method: string, errorCode: number | undefined, seconds: number): void => {
+		this.#relayed.inc({ method, code: errorCode === undefined ? 'ok' : String(errorCode) });
+		this.#relayLatency.observe({ method }, seconds);
 	};
 
 	route = async (req: HttpRequest): Promise<HttpResponse | undefined> => {

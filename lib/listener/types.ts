@@ -7,7 +7,9 @@ export type ListenerKind = 'uws' | 'node';
 /** WebSocket close codes the server uses for intentional closes. */
 export const CloseCode = {
 	/** protoo-client does not reconnect after this code (also: sustained request flooding, join timeout). */
-	FINAL: 4000
+	FINAL: 4000,
+	/** The node restarts (cluster hand-off): protoo-client reconnects, through the load balancer to another node, and rejoins. */
+	RESTART: 1012
 } as const;
 
 /** A minimal HTTP request: the endpoints only need these. */

@@ -13,6 +13,8 @@ import type { ClientInfo } from '../listener/types.js';
 import { ErrorCode, forbidden, invalidState, notFound, rateLimited, RequestError } from '../protocol/errors.js';
 import type { PeerChannel } from '../protocol/ProtooConnection.js';
 import type { Request, RequestData, Responses } from '../protocol/methods.js';
+import { randomId } from '../secrets.js';
+import { LOCAL_CLAIMS, RoomElsewhereError, type RoomClaims } from './claims.js';
 import type { Peer } from './Peer.js';
 import { MEDIA_KINDS, Room, type MediaCounts } from './Room.js';
 
@@ -29,6 +31,8 @@ export class Session {
 	peer: Peer | undefined;
 	/** A createRoom, joinRoom or rejoinRoom is in flight: a second one would bind a second peer. */
 	joining = false;
+	/** The connection's peer lives on another node (lib/cluster): roomless here is not idle. */
+	relayed = false;
 
 	constructor(channel: PeerChannel, client: ClientInfo) {
 		this.channel = channel;
@@ -60,6 +64,7 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	readonly #tokens: JoinTokens;
 	readonly #roomCreates: KeyedBuckets;
 	readonly #sweepTimer: NodeJS.Timeout;
+	#claims: RoomClaims = LOCAL_CLAIMS;
 	#acceptingRooms = true;
 	#peerCount = 0;
 
@@ -103,6 +108,11 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 
 	get sessionCount(): number {
 		return this.#sessions.size;
+	}
+
+	/** Room ids are claimed here from now on (the cluster's room directory). */
+	claimWith(claims: RoomClaims): void {
+		this.#claims = claims;
 	}
 
 	/** Refuses createRoom from now on (draining, shutdown). */
@@ -169,17 +179,22 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 	 * the URL's) is verified first.
 	 */
 	async #joinOnce<T>(session: Session, token: string | undefined, join: (claims: JoinClaims) => Promise<T>): Promise<T> {
-		if (session.joining) throw invalidState('a createRoom, joinRoom or rejoinRoom is already in progress');
-
-		const joined = session.joined();
-
-		if (joined) throw invalidState(`already in room ${joined.room.id}; leaveRoom first`);
+		this.assertCanJoin(session);
 		session.joining = true;
 		try {
 			return await join(await this.#tokens.verify(token ?? session.client.token));
 		} finally {
 			session.joining = false;
 		}
+	}
+
+	/** Throws what a join gets while the session is joined or joining. */
+	assertCanJoin(session: Session): void {
+		if (session.joining) throw invalidState('a createRoom, joinRoom or rejoinRoom is already in progress');
+
+		const joined = session.joined();
+
+		if (joined) throw invalidState(`already in room ${joined.room.id}; leaveRoom first`);
 	}
 
 	/** A token for one room is good for that room only. */
@@ -193,7 +208,10 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		if (claims.room !== undefined && (this.#rooms.has(claims.room) || this.#opening.has(claims.room)))
 			throw invalidState(`room ${claims.room} exists; joinRoom it`);
 
-		const room = await this.#openRoom(session, claims.room);
+		const room = await this.#openRoom(session, claims.room).catch((error: unknown) => {
+			if (error instanceof RoomElsewhereError) throw invalidState(`room ${error.roomId} exists; joinRoom it`);
+			throw error;
+		});
 		const peer = await room.join(metadata, session.channel, claims, this.#admitPeer);
 
 		this.#bind(session, room, peer);
@@ -243,7 +261,17 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 		if (!worker) throw new RequestError(ErrorCode.UNAVAILABLE, 'no media worker is available; try again shortly');
 
 		const key = roomId ?? Symbol('unnamed');
-		const opening = Room.create(worker, this.#config, roomId)
+		const id = roomId ?? randomId(16);
+		const opening = this.#claims
+			.claim(id)
+			.then((host) => {
+				if (host !== undefined) throw new RoomElsewhereError(id, host);
+
+				return Room.create(worker, this.#config, id).catch((error: unknown) => {
+					this.#claims.release(id);
+					throw error;
+				});
+			})
 			.then((room) => {
 				this.#register(room);
 
@@ -307,13 +335,16 @@ export class Rooms extends EventEmitter<RoomsEvents> {
 			this.#peerCount += delta;
 			this.emit('peers', this.#peerCount);
 		});
-		room.once('closed', () => this.#rooms.delete(room.id));
+		room.once('closed', () => {
+			this.#rooms.delete(room.id);
+			this.#claims.release(room.id);
+		});
 		debug('room %s opened on worker %d', room.id, room.mediaWorker.index);
 	}
 
 	/** Whether a session has gone JOIN_TIMEOUT without a room (a connection held open for nothing). */
 	#roomless(session: Session, now: number): boolean {
-		if (session.joining || session.joined()) return false;
+		if (session.joining || session.relayed || session.joined()) return false;
 		session.unjoinedSince ??= now;
 
 		return now - session.unjoinedSince >= this.#config.joinTimeout * 1000;

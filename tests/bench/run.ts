@@ -1,4 +1,4 @@
-// Benchmark runner: `node dist/tests/bench/run.js [--only join,throughput,scaling,soak,media]
+// Benchmark runner: `node dist/tests/bench/run.js [--only join,throughput,scaling,soak,media,cluster,abuse]
 // [--quick] [--soak-seconds N] [--out DIR] [--no-protoo]`.
 // Each benchmark starts its own server process(es); this process is the load
 // generator. Prints plain-text tables and writes tests/bench/results/.
@@ -7,6 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { uwsLoadError } from '../../lib/listener/index.js';
+import { runAbuse } from './bench-abuse.js';
+import { runCluster } from './bench-cluster.js';
 import { runJoin } from './bench-join.js';
 import { runMedia } from './bench-media.js';
 import { runScaling } from './bench-scaling.js';
@@ -24,7 +26,9 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<Section>> = {
 	throughput: runThroughput,
 	scaling: runScaling,
 	soak: runSoak,
-	media: runMedia
+	media: runMedia,
+	cluster: runCluster,
+	abuse: runAbuse
 };
 /** A whole run may not take longer than this (the soak excluded). */
 const RUN_LIMIT_MS = 3 * 60 * 60 * 1000;

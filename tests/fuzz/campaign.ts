@@ -229,9 +229,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 		const baseline = await snapshot(server);
 		const bystanderHeard = carol.notifications.length + dave.notifications.length;
 		const ids = (p: TestPeer) => [p.peerId, p.sendTransport!.id, p.recvTransport!.id, ...p.producers.keys(), ...p.consumers.keys()];
+		const fuzzedRoomToken = await token('mallory', 'fuzzed');
 		const pool = [
 			'fuzzed', 'bystander', 'newroom', ...everyone.flatMap(ids),
-			await token('mallory', 'fuzzed'), await token('mallory', 'newroom'), await token('mallory', 'fuzzed', {}),
+			fuzzedRoomToken, await token('mallory', 'newroom'), await token('mallory', 'fuzzed', {}),
 			await token('mallory', 'bystander', ALL_GRANTS, 'a-forged-secret-that-is-32-bytes-long'), await token('mallory', 'bystander', ALL_GRANTS, SECRET.toUpperCase())
 		];
 		const outcomes: Record<string, number> = {};
@@ -239,7 +240,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 		for (let i = 0; i < (options.sockets ?? 6); i++) sockets.push(await FuzzSocket.open(url, outcomes, pool));
 		// Half of them start inside the fuzzed room, so room requests get past the session checks.
 		for (const socket of sockets.slice(0, sockets.length / 2))
-			await (await socket.send({ value: { request: true, id: 0, method: 'joinRoom', data: { roomId: 'fuzzed', token: pool[pool.length - 5] } }, expects: 'response', kind: 'join' })).answered;
+			await (await socket.send({ value: { request: true, id: 0, method: 'joinRoom', data: { roomId: 'fuzzed', token: fuzzedRoomToken } }, expects: 'response', kind: 'join' })).answered;
 
 		// The valid flows go on during the whole campaign.
 		let running = true;

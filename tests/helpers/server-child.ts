@@ -72,7 +72,7 @@ export interface SocketWrites {
 	tcp: number;
 }
 
-export type Command = 'inspect' | 'gc' | 'lag' | 'writes' | 'stop';
+export type Command = 'inspect' | 'gc' | 'lag' | 'writes' | 'stop' | 'drain';
 
 /**
  * Counts what the listener (ws, or protoo-server's WebSocket-Node) hands to
@@ -96,6 +96,8 @@ const config = testConfig({ ...options.overrides, ...(options.listener ? { liste
 let rooms: Rooms;
 let workers: WorkerPool;
 let stop: () => Promise<void>;
+/** vcall only: the drain of a deploy (the process exits when its calls end). */
+let vcall: Server | undefined;
 let port: number;
 let opsPort: number | undefined;
 let httpsPort: number | undefined;
@@ -109,6 +111,7 @@ if (options.stack === 'protoo') {
 } else {
 	const server = await Server.start(config);
 
+	vcall = server;
 	({ rooms, workers } = server);
 	({ port, opsPort, httpsPort } = server.address);
 	listener = server.health().listener;
@@ -189,6 +192,10 @@ process.on('message', (message: { id: number; cmd: Command }) => {
 			break;
 		case 'writes':
 			reply({ ...socketWrites });
+			break;
+		case 'drain':
+			if (vcall) void vcall.drain().then(() => process.exit(0));
+			reply({ draining: Boolean(vcall) });
 			break;
 		case 'stop':
 			reply({ stopping: true });

@@ -203,6 +203,22 @@ export class ServerProcess {
 		});
 	}
 
+	/** Starts the server's drain: no new rooms, and it exits once its calls end. */
+	async drain(): Promise<void> {
+		await this.#command('drain');
+	}
+
+
+	/** Sends a signal to the server process (SIGKILL: a power loss; SIGSTOP: a hung node). */
+	signal(signal: NodeJS.Signals): void {
+		this.#child.kill(signal);
+	}
+
+	/** Resolves when the process has exited. */
+	get exited(): Promise<void> {
+		return this.#exited;
+	}
+
 	/** Graceful stop; SIGKILL after graceMs. */
 	async stop(graceMs = 15_000): Promise<void> {
 		if (!this.alive) return;

@@ -54,11 +54,12 @@ export class RawProtooClient {
 	onClose: (() => void) | undefined;
 	notifications = 0;
 
-	static connect(url: string, timeoutMs = 10_000): Promise<RawProtooClient> {
+	/** `localAddress`: the loopback address to connect from (e.g. 127.0.0.7), to look like many clients. */
+	static connect(url: string, timeoutMs = 10_000, localAddress?: string): Promise<RawProtooClient> {
 		const { hostname, port, pathname } = new URL(url);
 
 		return new Promise((resolve, reject) => {
-			const socket = net.connect({ host: hostname, port: Number(port), noDelay: true });
+			const socket = net.connect({ host: hostname, port: Number(port), noDelay: true, ...(localAddress ? { localAddress } : {}) });
 			const key = randomBytes(16).toString('base64');
 			let head = Buffer.alloc(0);
 			const timer = setTimeout(() => {

@@ -56,15 +56,18 @@ export class SignalLoad {
 		this.#server = server;
 	}
 
-	/** Connects rooms x peersPerRoom clients; the first of each room creates it, the others join. */
-	static async connect(server: ServerProcess, rooms: number, peersPerRoom: number, concurrency = 25): Promise<SignalLoad> {
+	/**
+	 * Connects rooms x peersPerRoom clients; the first of each room creates it, the others join.
+	 * `url`: where the clients connect when not to `server` (a cluster node relaying to it).
+	 */
+	static async connect(server: ServerProcess, rooms: number, peersPerRoom: number, concurrency = 25, url = server.url): Promise<SignalLoad> {
 		const load = new SignalLoad(server);
 
 		await pool(Array.from({ length: rooms }, (_, i) => i), concurrency, async () => {
 			let roomId = '';
 
 			for (let p = 0; p < peersPerRoom; p++) {
-				const client = await RawProtooClient.connect(server.url);
+				const client = await RawProtooClient.connect(url);
 
 				if (p === 0) roomId = (await client.request('createRoom', { metadata: { bench: true } })).roomId;
 				else await client.request('joinRoom', { roomId, metadata: { bench: true } });
