@@ -169,12 +169,12 @@ export class DownlinkBudget {
 		const plan = new Map<Entry, number>();
 		const cost = (entry: Entry, layer: number) => (entry.spatialLayers === 1 ? entry.costs.cost(Number.MAX_SAFE_INTEGER) : entry.costs.cost(layer));
 		const top = (entry: Entry) => Math.min(entry.spatialLayers, entry.costs.layers, (entry.clientSpatial ?? Infinity) + 1) - 1;
-		/** One step up for `entry` if it fits; whether it moved. */
-		const raise = (entry: Entry): boolean => {
+		/** One step up for `entry` if it fits (and stays at or under `ceiling`); whether it moved. */
+		const raise = (entry: Entry, ceiling = Infinity): boolean => {
 			const layer = plan.get(entry)!;
 			const extra = cost(entry, layer + 1) - cost(entry, layer);
 
-			if (layer >= top(entry) || extra > remaining) return false;
+			if (layer >= Math.min(top(entry), ceiling) || extra > remaining) return false;
 			plan.set(entry, layer + 1);
 			remaining -= extra;
 
@@ -192,7 +192,11 @@ export class DownlinkBudget {
 		const others = video.filter((e) => !e.screen && e.peerId !== speaker);
 
 		for (const entry of [...screens, ...speakers]) while (raise(entry));
-		for (let moved = true; moved; ) moved = others.map(raise).some(Boolean);
+
+		// A speaker the budget stopped short is not overtaken by someone whose next layer happens to be cheaper.
+		const ceiling = Math.min(...speakers.filter((e) => plan.get(e)! < top(e)).map((e) => plan.get(e)!));
+
+		for (let moved = true; moved; ) moved = others.map((entry) => raise(entry, ceiling)).some(Boolean);
 
 		await Promise.all(video.map((entry) => this.#apply(entry, plan.get(entry)!, entry.screen ? PRIORITY.screen : entry.peerId === speaker ? PRIORITY.speaker : PRIORITY.other, now)));
 	}

@@ -60,7 +60,9 @@ export class LayerCosts {
 		for (let layer = 0; layer < this.#costs.length; layer++) {
 			const measured = this.#measured(stats, layer);
 
-			if (measured > 0) this.#costs[layer] = Math.round(SMOOTHING * measured + (1 - SMOOTHING) * this.#costs[layer]!);
+			// Audio takes the newest figure: with DTX a falling-silent microphone costs next to nothing at once.
+			if (this.#producer.kind === 'audio') this.#costs[layer] = measured;
+			else if (measured > 0) this.#costs[layer] = Math.round(SMOOTHING * measured + (1 - SMOOTHING) * this.#costs[layer]!);
 		}
 	}
 
