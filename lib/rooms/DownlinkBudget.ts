@@ -4,7 +4,11 @@
 // budget decides who gets which layer: audio always, screen shares first,
 // the active speaker's camera at the best layer that fits, everyone else at
 // the lowest layer, raised one step at a time while budget remains. A
-// consumer's layers change at most every HYSTERESIS_MS.
+// consumer's layers change at most every HYSTERESIS_MS. A consumer the
+// estimate pushed down is not raised again for a while (RAISE_HOLD_MS,
+// doubling each time it is pushed down again): on a capped link the next
+// layer's nominal cost often "fits" the recovered estimate, yet its key
+// frames and bursts bring the loss back. A new speaker is not held.
 
 import debugFactory from 'debug';
 import { parseScalabilityMode } from 'mediasoup';
@@ -16,6 +20,8 @@ import { Throttle } from './Throttle.js';
 const debug = debugFactory('vcall:budget');
 
 const HYSTERESIS_MS = 2000;
+const RAISE_HOLD_MS = 15_000;
+const MAX_RAISE_HOLD_MS = 120_000;
 /** Layer and score notifications: at most one per consumer per second. */
 const NOTIFY_INTERVAL_MS = 1000;
 /** The policy's priorities for mediasoup's own distribution of the estimate (1-255; higher is served first). */
@@ -40,6 +46,9 @@ interface Entry {
 	/** The spatial layer the budget last set, and when. */
 	spatial?: number;
 	changedAt: number;
+	/** After the estimate pushed it down: no raise before holdUntil; the next hold lasts holdMs * 2. */
+	holdUntil: number;
+	holdMs: number;
 }
 
 export interface DownlinkSnapshot {
@@ -61,6 +70,8 @@ export class DownlinkBudget {
 	/** The transport's latest bandwidth estimate (BWE trace), bits/s. */
 	#estimate: number | undefined;
 	#sentBitrate = 0;
+	/** The speaker of the previous allocation: a change of speaker is not congestion. */
+	#lastSpeaker: string | null = null;
 	#closed = false;
 
 	static async create(transport: ms.WebRtcTransport, maxBitrate: number, notify: Notify): Promise<DownlinkBudget> {
@@ -99,7 +110,9 @@ export class DownlinkBudget {
 			costs,
 			spatialLayers: consumer.type === 'simple' ? 1 : mode.spatialLayers,
 			temporalLayers: mode.temporalLayers,
-			changedAt: 0
+			changedAt: 0,
+			holdUntil: 0,
+			holdMs: RAISE_HOLD_MS / 2
 		};
 
 		this.#entries.set(consumer.id, entry);
@@ -168,7 +181,11 @@ export class DownlinkBudget {
 		const video = live.filter((e) => e.consumer.kind === 'video');
 		const plan = new Map<Entry, number>();
 		const cost = (entry: Entry, layer: number) => (entry.spatialLayers === 1 ? entry.costs.cost(Number.MAX_SAFE_INTEGER) : entry.costs.cost(layer));
-		const top = (entry: Entry) => Math.min(entry.spatialLayers, entry.costs.layers, (entry.clientSpatial ?? Infinity) + 1) - 1;
+		const speakerChanged = speaker !== this.#lastSpeaker;
+		const held = (entry: Entry) => !speakerChanged && entry.spatial !== undefined && now < entry.holdUntil;
+		/** The highest layer the consumer can have and its client wants. */
+		const wanted = (entry: Entry) => Math.min(entry.spatialLayers, entry.costs.layers, (entry.clientSpatial ?? Infinity) + 1) - 1;
+		const top = (entry: Entry) => (held(entry) ? Math.min(wanted(entry), entry.spatial!) : wanted(entry));
 		/** One step up for `entry` if it fits (and stays at or under `ceiling`); whether it moved. */
 		const raise = (entry: Entry, ceiling = Infinity): boolean => {
 			const layer = plan.get(entry)!;
@@ -198,7 +215,19 @@ export class DownlinkBudget {
 
 		for (let moved = true; moved; ) moved = others.map((entry) => raise(entry, ceiling)).some(Boolean);
 
-		await Promise.all(video.map((entry) => this.#apply(entry, plan.get(entry)!, entry.screen ? PRIORITY.screen : entry.peerId === speaker ? PRIORITY.speaker : PRIORITY.other, now)));
+		for (const entry of video) if (speakerChanged && entry.peerId === speaker) entry.holdUntil = 0;
+		this.#lastSpeaker = speaker;
+
+		await Promise.all(
+			video.map((entry) => {
+				const layer = plan.get(entry)!;
+				// Pushed below what it had and what its client wants, with the same speaker: the estimate did it.
+				const congested = !speakerChanged && entry.spatial !== undefined && layer < Math.min(entry.spatial, wanted(entry));
+				const priority = entry.screen ? PRIORITY.screen : entry.peerId === speaker ? PRIORITY.speaker : PRIORITY.other;
+
+				return this.#apply(entry, layer, priority, congested, now);
+			})
+		);
 	}
 
 	close(): void {
@@ -209,7 +238,7 @@ export class DownlinkBudget {
 		this.#entries.clear();
 	}
 
-	async #apply(entry: Entry, spatial: number, policyPriority: number, now: number): Promise<void> {
+	async #apply(entry: Entry, spatial: number, policyPriority: number, congested: boolean, now: number): Promise<void> {
 		const { consumer } = entry;
 		const priority = entry.clientPriority ?? policyPriority;
 
@@ -223,6 +252,10 @@ export class DownlinkBudget {
 		debug('consumer %s: spatial %d -> %d (budget %d)', consumer.id, entry.spatial ?? -1, spatial, this.bitrate);
 		entry.spatial = spatial;
 		entry.changedAt = now;
+		if (congested) {
+			entry.holdMs = Math.min(entry.holdMs * 2, MAX_RAISE_HOLD_MS);
+			entry.holdUntil = now + entry.holdMs;
+		}
 		await consumer.setPreferredLayers({ spatialLayer: spatial, temporalLayer });
 	}
 }
