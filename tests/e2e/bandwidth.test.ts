@@ -7,20 +7,17 @@
 // the speaker falls silent and the other starts speaking (a tone mixed into
 // its microphone by the page's init script) and the layers swap within 5 s.
 
+import { browserSuite } from '../helpers/browser/suite.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import anyTest, { type TestFn } from 'ava';
 import type { ClientState } from '../../lib/client/api.js';
-import { Call, ClientSite } from '../helpers/browser/call.js';
+import { Call } from '../helpers/browser/call.js';
 import { describeInbound, inboundWindows, sampleWindow, transportRates } from '../helpers/browser/metrics.js';
 import type { BrowserPeer } from '../helpers/browser/peer.js';
-import { missingPrerequisite } from '../helpers/chromium.js';
 import { machineNote, startMachineMeter } from '../helpers/proc.js';
 import { waitFor } from '../helpers/wait.js';
 
-const test = anyTest as TestFn<{ site: ClientSite }>;
-const missing = missingPrerequisite();
 const BUDGET = 700_000;
 const WINDOW_SECONDS = 6;
 
@@ -80,13 +77,7 @@ const VOICE_SCRIPT = `(() => {
 	};
 })();`;
 
-test.before(async (t) => {
-	if (!missing) t.context.site = await ClientSite.start();
-});
-
-test.after.always(async (t) => {
-	await t.context.site?.close();
-});
+const serial = browserSuite();
 
 /** The receiver's video consumers by sender peer id: received height (stats) and layer (consumerLayersChanged). */
 async function videoBySender(receiver: BrowserPeer): Promise<Map<string, { height: number; layer: number | undefined }>> {
@@ -104,7 +95,7 @@ async function videoBySender(receiver: BrowserPeer): Promise<Map<string, { heigh
 	return result;
 }
 
-(missing ? test.serial.skip : test.serial)('a 700 kbit/s budget: the active speaker gets the higher layer, both decode at >= 10 fps, and the layers swap when the other speaks', async (t) => {
+serial('a 700 kbit/s budget: the active speaker gets the higher layer, both decode at >= 10 fps, and the layers swap when the other speaks', async (t) => {
 	t.timeout(170_000);
 
 	const dir = await mkdtemp(path.join(os.tmpdir(), 'vcall-voices-'));

@@ -8,28 +8,19 @@
 // flows; the room closed shows its reason. The test writes the README's
 // screenshots to tests/e2e/screenshots/ (pre-join, 3-person grid, stage, 390 px).
 
+import { browserSuite } from '../helpers/browser/suite.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import anyTest, { type TestFn } from 'ava';
 import type { Page } from 'playwright-core';
-import { Call, ClientSite } from '../helpers/browser/call.js';
+import { Call } from '../helpers/browser/call.js';
 import { BrowserPeer, type MediaOptions } from '../helpers/browser/peer.js';
-import { missingPrerequisite } from '../helpers/chromium.js';
 import { ROOT } from '../helpers/paths.js';
 import { waitFor } from '../helpers/wait.js';
 
-const test = anyTest as TestFn<{ site: ClientSite }>;
-const missing = missingPrerequisite();
 const SHOTS = path.join(ROOT, 'tests/e2e/screenshots');
 const MEDIA: MediaOptions = { width: 320, height: 240, fps: 15, fakeFps: 15 };
 
-test.before(async (t) => {
-	if (!missing) t.context.site = await ClientSite.start();
-});
-
-test.after.always(async (t) => {
-	await t.context.site?.close();
-});
+const serial = browserSuite();
 
 function shot(page: Page, name: string): Promise<Buffer> {
 	return page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
@@ -95,7 +86,7 @@ function producerOf(state: Awaited<ReturnType<BrowserPeer['state']>>, source: st
 	return producer.producerId;
 }
 
-(missing ? test.serial.skip : test.serial)('the call page: pre-join, mute, camera off, chat, stage, leave, reconnecting banner, room closed', async (t) => {
+serial('the call page: pre-join, mute, camera off, chat, stage, leave, reconnecting banner, room closed', async (t) => {
 	t.timeout(240_000);
 	await mkdir(SHOTS, { recursive: true });
 

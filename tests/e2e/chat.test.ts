@@ -3,13 +3,11 @@
 // other's; a message sent in one tab arrives in the other with its sender's
 // name.
 
-import anyTest, { type TestFn } from 'ava';
-import { Call, ClientSite } from '../helpers/browser/call.js';
-import { missingPrerequisite } from '../helpers/chromium.js';
+import { browserSuite } from '../helpers/browser/suite.js';
+import { Call } from '../helpers/browser/call.js';
 import type { BrowserPeer } from '../helpers/browser/peer.js';
 import { waitFor } from '../helpers/wait.js';
 
-const test = anyTest as TestFn<{ site: ClientSite }>;
 
 /** Sends a chat message; the channel opens once SCTP is up over the send transport, so retry until it takes it. */
 function say(peer: BrowserPeer, text: string): Promise<true> {
@@ -26,17 +24,10 @@ function say(peer: BrowserPeer, text: string): Promise<true> {
 		{ what: `the chat channel to take "${text}"`, timeout: 30_000 }
 	);
 }
-const missing = missingPrerequisite();
 
-test.before(async (t) => {
-	if (!missing) t.context.site = await ClientSite.start();
-});
+const serial = browserSuite();
 
-test.after.always(async (t) => {
-	await t.context.site?.close();
-});
-
-(missing ? test.serial.skip : test.serial)('a chat message sent in one tab arrives in the other with its sender\'s name', async (t) => {
+serial('a chat message sent in one tab arrives in the other with its sender\'s name', async (t) => {
 	t.timeout(90_000);
 
 	const call = await Call.start(t.context.site);

@@ -3,8 +3,8 @@
 // through Redis; media goes straight between each browser and the hosting
 // node (the entry nodes hold no mediasoup object at all).
 
-import anyTest, { type TestFn } from 'ava';
-import { BrowserRoom, ClientSite, mediaFlowing } from '../helpers/browser/call.js';
+import { browserSuite } from '../helpers/browser/suite.js';
+import { BrowserRoom, mediaFlowing } from '../helpers/browser/call.js';
 import { describeInbound, inboundWindows, sampleWindow } from '../helpers/browser/metrics.js';
 import { missingPrerequisite } from '../helpers/chromium.js';
 import { TestPeer } from '../helpers/client.js';
@@ -12,19 +12,11 @@ import { TestCluster } from '../helpers/cluster.js';
 import { machineNote, startMachineMeter } from '../helpers/proc.js';
 import { redisMissing } from '../helpers/redis.js';
 
-const test = anyTest as TestFn<{ site: ClientSite }>;
-const missing = missingPrerequisite() ?? redisMissing();
 const WINDOW_SECONDS = 6;
 
-test.before(async (t) => {
-	if (!missing) t.context.site = await ClientSite.start();
-});
+const serial = browserSuite(missingPrerequisite() ?? redisMissing());
 
-test.after.always(async (t) => {
-	await t.context.site?.close();
-});
-
-(missing ? test.serial.skip : test.serial)('two Chromium peers through two nodes exchange audio and video in a room on a third', async (t) => {
+serial('two Chromium peers through two nodes exchange audio and video in a room on a third', async (t) => {
 	t.timeout(150_000);
 
 	const { site } = t.context;

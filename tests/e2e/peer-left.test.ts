@@ -4,27 +4,18 @@
 // expires, and the media between them keeps flowing, without a gap, across
 // the whole episode.
 
-import anyTest, { type TestFn } from 'ava';
-import { Call, ClientSite } from '../helpers/browser/call.js';
-import { missingPrerequisite } from '../helpers/chromium.js';
+import { browserSuite } from '../helpers/browser/suite.js';
+import { Call } from '../helpers/browser/call.js';
 import { waitFor } from '../helpers/wait.js';
 import { describeInbound, inboundWindows, startSampling } from '../helpers/browser/metrics.js';
 import { machineNote, startMachineMeter } from '../helpers/proc.js';
 
-const test = anyTest as TestFn<{ site: ClientSite }>;
-const missing = missingPrerequisite();
 /** Short, so the test does not wait 30 s for the default grace. */
 const RECONNECT_GRACE = 3;
 
-test.before(async (t) => {
-	if (!missing) t.context.site = await ClientSite.start();
-});
+const serial = browserSuite();
 
-test.after.always(async (t) => {
-	await t.context.site?.close();
-});
-
-(missing ? test.serial.skip : test.serial)('when a tab dies, the others get peerLeft and their media keeps flowing', async (t) => {
+serial('when a tab dies, the others get peerLeft and their media keeps flowing', async (t) => {
 	t.timeout(110_000);
 
 	const call = await Call.start(t.context.site, { server: { reconnectGrace: RECONNECT_GRACE } });

@@ -5,27 +5,18 @@
 // resyncs its consumers. Outgoing and incoming media must flow again within
 // 30 s of the drop, and the other peers must never see it leave.
 
-import anyTest, { type TestFn } from 'ava';
-import { Call, ClientSite } from '../helpers/browser/call.js';
-import { missingPrerequisite } from '../helpers/chromium.js';
+import { browserSuite } from '../helpers/browser/suite.js';
+import { Call } from '../helpers/browser/call.js';
 import type { BrowserPeer } from '../helpers/browser/peer.js';
 import { waitFor } from '../helpers/wait.js';
 import { describeInbound, describeOutbound, inboundWindows, outboundWindows, sampleWindow } from '../helpers/browser/metrics.js';
 import { machineNote, startMachineMeter } from '../helpers/proc.js';
 
-const test = anyTest as TestFn<{ site: ClientSite }>;
-const missing = missingPrerequisite();
 const RECONNECT_GRACE = 20;
 const DOWN_MS = 3000;
 const WINDOW_SECONDS = 5;
 
-test.before(async (t) => {
-	if (!missing) t.context.site = await ClientSite.start();
-});
-
-test.after.always(async (t) => {
-	await t.context.site?.close();
-});
+const serial = browserSuite();
 
 /** Counters that grow while media flows: what `peer` sends and what it decodes from each sender. */
 async function flowCounters(peer: BrowserPeer): Promise<{ sent: number; received: Map<string, number> }> {
@@ -38,7 +29,7 @@ async function flowCounters(peer: BrowserPeer): Promise<{ sent: number; received
 	return { sent, received };
 }
 
-(missing ? test.serial.skip : test.serial)('after a dropped WebSocket the peer rejoins, restarts ICE and media flows again; nobody sees it leave', async (t) => {
+serial('after a dropped WebSocket the peer rejoins, restarts ICE and media flows again; nobody sees it leave', async (t) => {
 	t.timeout(110_000);
 
 	const call = await Call.start(t.context.site, { server: { reconnectGrace: RECONNECT_GRACE } });

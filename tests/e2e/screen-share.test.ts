@@ -10,26 +10,17 @@
 // captureStream track only where getDisplayMedia fails; the test logs which
 // one ran.
 
-import anyTest, { type TestFn } from 'ava';
-import { Call, ClientSite } from '../helpers/browser/call.js';
-import { missingPrerequisite } from '../helpers/chromium.js';
+import { browserSuite } from '../helpers/browser/suite.js';
+import { Call } from '../helpers/browser/call.js';
 import { waitFor } from '../helpers/wait.js';
 import { describeInbound, describeOutbound, inboundWindows, outboundWindows, sampleWindow } from '../helpers/browser/metrics.js';
 import { machineNote, startMachineMeter } from '../helpers/proc.js';
 
-const test = anyTest as TestFn<{ site: ClientSite }>;
-const missing = missingPrerequisite();
 const WINDOW_SECONDS = 6;
 
-test.before(async (t) => {
-	if (!missing) t.context.site = await ClientSite.start();
-});
+const serial = browserSuite();
 
-test.after.always(async (t) => {
-	await t.context.site?.close();
-});
-
-(missing ? test.serial.skip : test.serial)('a screen share reaches the two other peers as a separate video and ends there when stopped', async (t) => {
+serial('a screen share reaches the two other peers as a separate video and ends there when stopped', async (t) => {
 	t.timeout(110_000);
 
 	const call = await Call.start(t.context.site);

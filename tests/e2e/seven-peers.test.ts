@@ -15,16 +15,13 @@
 // process) of one Chromium: seven whole Chromiums would add seven GPU, audio,
 // network and video-capture processes, about a core's worth on this machine.
 
+import { browserSuite } from '../helpers/browser/suite.js';
 import os from 'node:os';
-import anyTest, { type TestFn } from 'ava';
-import { Call, ClientSite } from '../helpers/browser/call.js';
-import { missingPrerequisite } from '../helpers/chromium.js';
+import { Call } from '../helpers/browser/call.js';
 import { describeInbound, inboundWindows, sampleWindow, transportRates } from '../helpers/browser/metrics.js';
 import { testConfig } from '../helpers/server.js';
 import { descendants, machineNote, startCpuMeter, startGroupCpuMeter, startMachineMeter } from '../helpers/proc.js';
 
-const test = anyTest as TestFn<{ site: ClientSite }>;
-const missing = missingPrerequisite();
 const PEERS = 7;
 const MEDIA = { width: 320, height: 240, fps: 10, fakeFps: 10, audioProcessing: false, tile: 160, figuresMs: 0 };
 // Long enough for a stream that stalled (a starved Chromium dropping 60 % of
@@ -34,15 +31,9 @@ const WINDOW_SECONDS = 20;
 /** The server's default MAX_DOWNLINK_BITRATE: what it may send each peer. */
 const MAX_DOWNLINK_KBPS = testConfig().maxDownlinkBitrate / 1000;
 
-test.before(async (t) => {
-	if (!missing) t.context.site = await ClientSite.start();
-});
+const serial = browserSuite();
 
-test.after.always(async (t) => {
-	await t.context.site?.close();
-});
-
-(missing ? test.serial.skip : test.serial)(`${PEERS} peers: each receives the audio and video of all ${PEERS - 1} others`, async (t) => {
+serial(`${PEERS} peers: each receives the audio and video of all ${PEERS - 1} others`, async (t) => {
 	t.timeout(240_000);
 
 	const call = await Call.start(t.context.site, { serverProcess: true, sharedBrowser: true });

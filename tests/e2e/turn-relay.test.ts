@@ -6,29 +6,21 @@
 // reach the server through coturn with those credentials, and media must flow
 // both ways. Bob connects directly, as a control.
 
+import { browserSuite } from '../helpers/browser/suite.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import anyTest, { type TestFn } from 'ava';
 import type { TransportStats } from '../../lib/client/api.js';
 import { Coturn, configFrom, coturnMissing, exampleConfig } from '../helpers/coturn.js';
 import { freePort } from '../helpers/listeners.js';
-import { Call, ClientSite } from '../helpers/browser/call.js';
+import { Call } from '../helpers/browser/call.js';
 import { missingPrerequisite } from '../helpers/chromium.js';
 import { describeInbound, inboundWindows, sampleWindow } from '../helpers/browser/metrics.js';
 
-const test = anyTest as TestFn<{ site: ClientSite }>;
-const missing = missingPrerequisite() ?? coturnMissing();
 const WINDOW_SECONDS = 5;
 
-test.before(async (t) => {
-	if (!missing) t.context.site = await ClientSite.start();
-});
-
-test.after.always(async (t) => {
-	await t.context.site?.close();
-});
+const serial = browserSuite(missingPrerequisite() ?? coturnMissing());
 
 function describePair(s: TransportStats): string {
 	const { localCandidate: l, remoteCandidate: r } = s;
@@ -36,7 +28,7 @@ function describePair(s: TransportStats): string {
 	return `${s.direction}: ${l?.protocol} ${l?.address}:${l?.port} (${l?.candidateType}) -> ${r?.address}:${r?.port} (${r?.candidateType})`;
 }
 
-(missing ? test.serial.skip : test.serial)('a relay-only Chromium peer reaches the server through coturn with the credentials it was handed', async (t) => {
+serial('a relay-only Chromium peer reaches the server through coturn with the credentials it was handed', async (t) => {
 	t.timeout(110_000);
 
 	const dir = await mkdtemp(path.join(os.tmpdir(), 'vcall-turn-e2e-'));

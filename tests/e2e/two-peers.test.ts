@@ -7,26 +7,17 @@
 // it with --use-fake-device-for-media-stream=fps=30 and ask getUserMedia for
 // 640x480 at 30 fps.
 
-import anyTest, { type TestFn } from 'ava';
-import { Call, ClientSite } from '../helpers/browser/call.js';
-import { missingPrerequisite } from '../helpers/chromium.js';
+import { browserSuite } from '../helpers/browser/suite.js';
+import { Call } from '../helpers/browser/call.js';
 import { waitFor } from '../helpers/wait.js';
 import { describeInbound, describeOutbound, inboundWindows, outboundWindows, sampleWindow, transportRates } from '../helpers/browser/metrics.js';
 import { machineNote, startMachineMeter } from '../helpers/proc.js';
 
-const test = anyTest as TestFn<{ site: ClientSite }>;
-const missing = missingPrerequisite();
 const WINDOW_SECONDS = 8;
 
-test.before(async (t) => {
-	if (!missing) t.context.site = await ClientSite.start();
-});
+const serial = browserSuite();
 
-test.after.always(async (t) => {
-	await t.context.site?.close();
-});
-
-(missing ? test.serial.skip : test.serial)('two peers send and receive 640x480 video at >= 25 fps and audio, both ways', async (t) => {
+serial('two peers send and receive 640x480 video at >= 25 fps and audio, both ways', async (t) => {
 	t.timeout(110_000);
 
 	const call = await Call.start(t.context.site);
