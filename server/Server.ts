@@ -12,6 +12,7 @@ import { OpsServer } from '../lib/http/OpsServer.js';
 import { createListener } from '../lib/listener/index.js';
 import { CloseCode, type Listener, type ListenerKind, type WsConnection } from '../lib/listener/types.js';
 import { ConnectionCounter } from '../lib/limits/ConnectionCounter.js';
+import { Cooldowns } from '../lib/limits/Cooldowns.js';
 import { log } from '../lib/log.js';
 import { Metrics } from '../lib/http/metrics.js';
 import { WorkerPool } from '../lib/media/WorkerPool.js';
@@ -19,6 +20,8 @@ import { ProtooConnection } from '../lib/protocol/ProtooConnection.js';
 import { Rooms } from '../lib/rooms/Rooms.js';
 
 const debug = debugFactory('vcall:server');
+/** How long an address closed for flooding is refused (HTTP 429 at the upgrade). */
+const FLOOD_COOLDOWN_MS = 10_000;
 
 export interface ServerAddress {
 	port: number;
@@ -45,6 +48,8 @@ export class Server {
 	#address: ServerAddress | undefined;
 	readonly #metrics: Metrics;
 	readonly #connections = new ConnectionCounter();
+	/** Addresses closed for flooding, refused at the upgrade for FLOOD_COOLDOWN_MS. */
+	readonly #flooders = new Cooldowns(FLOOD_COOLDOWN_MS);
 	#state: 'starting' | 'running' | 'draining' | 'shutting-down' | 'closed' = 'starting';
 	#drainTimer: NodeJS.Timeout | undefined;
 	/** Cluster mode (REDIS_URL) only. */
@@ -207,7 +212,12 @@ export class Server {
 			maxBufferedTotal: config.maxBufferedTotal,
 			httpTimeouts: httpTimeouts(config),
 			http: createHttpHandler({ config, health: () => this.health() }),
-			upgrade: createUpgradeCheck({ config, accepting: () => !this.shuttingDown, connectionsFrom: (address) => this.#connections.count(address) }),
+			upgrade: createUpgradeCheck({
+				config,
+				accepting: () => !this.shuttingDown,
+				connectionsFrom: (address) => this.#connections.count(address),
+				coolingDown: (address) => this.#flooders.remaining(address)
+			}),
 			connection: (ws) => this.#accept(ws)
 		});
 
@@ -239,6 +249,7 @@ export class Server {
 				request: (request) => (route ? route.handle(request) : this.rooms.handle(session, request)),
 				activity: () => this.rooms.touch(session),
 				answered: this.#metrics.observe,
+				flooded: () => this.#flooders.add(address),
 				closed: () => {
 					this.#connections.remove(address);
 					if (route) this.#cluster?.unroute(route);

@@ -10,6 +10,7 @@ import { waitFor } from './helpers/wait.js';
 import { RawClient } from './helpers/raw.js';
 import { startServer } from './helpers/server.js';
 import { enforceBufferBudget } from '../lib/listener/common.js';
+import { Cooldowns } from '../lib/limits/Cooldowns.js';
 import { KeyedBuckets, TokenBucket } from '../lib/limits/TokenBucket.js';
 
 const { kinds } = await availableListeners();
@@ -27,6 +28,18 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
 		ws.once('error', (error) => reject(error));
 	});
 }
+
+test('cool-downs expire on their own, and a new one replaces the old', (t) => {
+	const cooldowns = new Cooldowns(10_000);
+
+	cooldowns.add('a', 0);
+	t.is(cooldowns.remaining('a', 1), 10);
+	t.is(cooldowns.remaining('a', 9_500), 1);
+	t.is(cooldowns.remaining('a', 10_000), 0, 'over');
+	t.is(cooldowns.remaining('b', 0), 0, 'never refused');
+	cooldowns.add('a', 20_000);
+	t.is(cooldowns.remaining('a', 25_000), 5);
+});
 
 test('token buckets refill at their rate, up to their burst', (t) => {
 	const bucket = new TokenBucket(2, 3, 0);
@@ -117,12 +130,13 @@ for (const listener of kinds) {
 		first.ws!.terminate();
 	});
 
-	test.serial(`[${listener}] request token bucket: 429 over the rate, close 4000 when the flood goes on`, async (t) => {
-		const { server, url } = await startServer({ listener, requestRate: 1, requestBurst: 5 });
+	test.serial(`[${listener}] request token bucket: 429 over the rate, close 4000 when the flood goes on, then the address waits`, async (t) => {
+		const { server, url } = await startServer({ listener, requestRate: 1, requestBurst: 5, trustProxy: true });
 
 		t.teardown(() => server.close());
 
-		const raw = await RawClient.open(url);
+		const flooder = { 'x-forwarded-for': '198.51.100.7' };
+		const raw = await RawClient.open(url, flooder);
 		const first = await Promise.all(Array.from({ length: 6 }, () => raw.request('heartbeat', {})));
 
 		t.deepEqual(first.map((r) => r.errorCode), [undefined, undefined, undefined, undefined, undefined, 429]);
@@ -130,6 +144,13 @@ for (const listener of kinds) {
 
 		for (let i = 0; i < 10; i++) raw.ws.send(JSON.stringify({ request: true, id: 100 + i, method: 'heartbeat', data: {} }));
 		t.deepEqual(await raw.closed, { code: 4000, reason: 'request rate limit exceeded' });
+
+		// Reconnecting at once is refused at the upgrade (no handshake, no session); other addresses are not.
+		t.is((await upgradeStatus(url, flooder)).status, 429);
+		const other = await upgradeStatus(url, { 'x-forwarded-for': '198.51.100.8' });
+
+		t.is(other.status, 101);
+		other.ws?.terminate();
 	});
 
 	test.serial(`[${listener}] MAX_REQUESTS_IN_FLIGHT and MAX_ROOM_QUEUE`, async (t) => {

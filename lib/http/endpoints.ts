@@ -164,6 +164,8 @@ export interface UpgradeSources {
 	accepting: () => boolean;
 	/** Open connections from a client address. */
 	connectionsFrom: (address: string) => number;
+	/** Seconds a client address closed for flooding must still wait (0: none). */
+	coolingDown: (address: string) => number;
 }
 
 /**
@@ -173,7 +175,7 @@ export interface UpgradeSources {
  * clear) unless ALLOW_INSECURE_WS; an address holding MAX_CONNECTIONS_PER_IP
  * gets 429.
  */
-export function createUpgradeCheck({ config, accepting, connectionsFrom }: UpgradeSources): (req: UpgradeRequest) => UpgradeDecision {
+export function createUpgradeCheck({ config, accepting, connectionsFrom, coolingDown }: UpgradeSources): (req: UpgradeRequest) => UpgradeDecision {
 	const origins = allowedOrigins(config);
 	const plainRefused = config.sslCertPath !== undefined && !config.allowInsecureWs;
 
@@ -188,6 +190,10 @@ export function createUpgradeCheck({ config, accepting, connectionsFrom }: Upgra
 
 		if (connectionsFrom(address) >= config.maxConnectionsPerIp)
 			return { accept: false, status: 429, reason: 'Too Many Requests: too many connections from your address' };
+
+		const wait = coolingDown(address);
+
+		if (wait > 0) return { accept: false, status: 429, reason: `Too Many Requests: closed for flooding; retry in ${wait} s` };
 
 		return { accept: true, protocol: 'protoo', client: { address, token: req.query.get('token') ?? undefined } };
 	};

@@ -49,6 +49,8 @@ export interface ConnectionHandler {
 	activity?: () => void;
 	/** A request was answered (for metrics). */
 	answered?: (outcome: RequestOutcome) => void;
+	/** The connection is being closed for flooding (it kept sending into an empty token bucket). */
+	flooded?: () => void;
 	closed?: () => void;
 }
 
@@ -138,7 +140,10 @@ export class ProtooConnection implements PeerChannel {
 	#admit(): RequestError | undefined {
 		if (!this.#bucket.take()) {
 			// A client that keeps sending into an empty bucket is not going to slow down.
-			if (++this.#refusedInARow >= this.#limits.burst) this.close('request rate limit exceeded');
+			if (++this.#refusedInARow >= this.#limits.burst) {
+				this.#handler.flooded?.();
+				this.close('request rate limit exceeded');
+			}
 
 			return rateLimited(`more than ${this.#limits.rate} requests per second`);
 		}
