@@ -5,7 +5,8 @@
 // the active speaker's camera at the best layer that fits, everyone else at
 // the lowest layer, raised one step at a time while budget remains. A
 // consumer's layers change at most every HYSTERESIS_MS. A consumer the
-// estimate pushed down is not raised again for a while (RAISE_HOLD_MS,
+// estimate pushed down (the estimate below the cap, so the link is what
+// limits) is not raised again for a while (RAISE_HOLD_MS,
 // doubling each time it is pushed down again): on a capped link the next
 // layer's nominal cost often "fits" the recovered estimate, yet its key
 // frames and bursts bring the loss back. A new speaker is not held.
@@ -27,6 +28,8 @@ const NOTIFY_INTERVAL_MS = 1000;
 /** The policy's priorities for mediasoup's own distribution of the estimate (1-255; higher is served first). */
 const PRIORITY = { screen: 200, speaker: 100, other: 1 } as const;
 const SWITCH_WINDOW_MS = 60_000;
+/** How far over the budget the plan may go for screens and the speaker (a share of the budget). */
+const PRIORITY_SLACK = 0.2;
 
 export type Notify = <M extends 'consumerLayersChanged' | 'consumerScore'>(method: M, data: Notifications[M]) => void;
 
@@ -182,16 +185,17 @@ export class DownlinkBudget {
 		const plan = new Map<Entry, number>();
 		const cost = (entry: Entry, layer: number) => (entry.spatialLayers === 1 ? entry.costs.cost(Number.MAX_SAFE_INTEGER) : entry.costs.cost(layer));
 		const speakerChanged = speaker !== this.#lastSpeaker;
+		const limitedByLink = this.#estimate !== undefined && this.#estimate < this.#maxBitrate;
 		const held = (entry: Entry) => !speakerChanged && entry.spatial !== undefined && now < entry.holdUntil;
 		/** The highest layer the consumer can have and its client wants. */
 		const wanted = (entry: Entry) => Math.min(entry.spatialLayers, entry.costs.layers, (entry.clientSpatial ?? Infinity) + 1) - 1;
 		const top = (entry: Entry) => (held(entry) ? Math.min(wanted(entry), entry.spatial!) : wanted(entry));
-		/** One step up for `entry` if it fits (and stays at or under `ceiling`); whether it moved. */
-		const raise = (entry: Entry, ceiling = Infinity): boolean => {
+		/** One step up for `entry` if it fits within `slack` more (and stays at or under `ceiling`); whether it moved. */
+		const raise = (entry: Entry, ceiling = Infinity, slack = 0): boolean => {
 			const layer = plan.get(entry)!;
 			const extra = cost(entry, layer + 1) - cost(entry, layer);
 
-			if (layer >= Math.min(top(entry), ceiling) || extra > remaining) return false;
+			if (layer >= Math.min(top(entry), ceiling) || extra > remaining + slack) return false;
 			plan.set(entry, layer + 1);
 			remaining -= extra;
 
@@ -208,7 +212,12 @@ export class DownlinkBudget {
 		const speakers = video.filter((e) => !e.screen && e.peerId === speaker);
 		const others = video.filter((e) => !e.screen && e.peerId !== speaker);
 
-		for (const entry of [...screens, ...speakers]) while (raise(entry));
+		// Screens and the speaker may plan a little over: the transport's cap still holds (mediasoup
+		// lowers the lowest-priority consumers first), and a layer measured at its peak rate
+		// must not keep the speaker at the bottom layer beside everyone else.
+		const slack = this.bitrate * PRIORITY_SLACK;
+
+		for (const entry of [...screens, ...speakers]) while (raise(entry, Infinity, slack));
 
 		// A speaker the budget stopped short is not overtaken by someone whose next layer happens to be cheaper.
 		const ceiling = Math.min(...speakers.filter((e) => plan.get(e)! < top(e)).map((e) => plan.get(e)!));
@@ -221,8 +230,9 @@ export class DownlinkBudget {
 		await Promise.all(
 			video.map((entry) => {
 				const layer = plan.get(entry)!;
-				// Pushed below what it had and what its client wants, with the same speaker: the estimate did it.
-				const congested = !speakerChanged && entry.spatial !== undefined && layer < Math.min(entry.spatial, wanted(entry));
+				// Pushed below what it had and what its client wants, with the same speaker, while the
+				// estimate (not the cap) bounds the budget: the link did it, not a change of costs.
+				const congested = limitedByLink && !speakerChanged && entry.spatial !== undefined && layer < Math.min(entry.spatial, wanted(entry));
 				const priority = entry.screen ? PRIORITY.screen : entry.peerId === speaker ? PRIORITY.speaker : PRIORITY.other;
 
 				return this.#apply(entry, layer, priority, congested, now);
