@@ -37,6 +37,8 @@ exec unshare --mount --propagation private -- bash -euo pipefail -c '
 	mount -t sysfs -o ro sysfs "$root/sys"
 	mount --rbind /dev "$root/dev"
 	mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+	# Again after the tmpfs: a checkout under /tmp has its mount point on it.
+	mkdir -p "$root$checkout"
 	mount --bind "$checkout" "$root$checkout"
 	mount --bind "$root/var/lib/vcall/mediasoup-worker-out" "$root$worker_out"
 	mkdir -p "$root/var/cache/vcall"
