@@ -6,49 +6,15 @@
 // checks that the resync after rejoinRoom makes them agree again.
 
 import test, { type ExecutionContext } from 'ava';
-import { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
 import protooClient from 'protoo-client';
-import { Call, type CallOptions, type Track } from '../lib/client/call.js';
+import { Call, type CallOptions } from '../lib/client/call.js';
 import { planResync } from '../lib/client/resync.js';
 import type { Room } from '../lib/rooms/Room.js';
 import { fakeDevice, TestPeer } from './helpers/client.js';
+import { CALL_OPTIONS, nodeCall } from './helpers/node-call.js';
 import { waitFor } from './helpers/wait.js';
 import { SocketProxy } from './helpers/proxy.js';
 import { startServer } from './helpers/server.js';
-
-const OPTIONS: CallOptions = {
-	serverUrl: '',
-	room: 'create',
-	displayName: 'alice',
-	audio: true,
-	video: true,
-	width: 640,
-	height: 480,
-	frameRate: 30,
-	maxVideoKbps: 0,
-	forceTcp: false,
-	iceTransportPolicy: 'all',
-	dtlsRole: 'auto',
-	audioProcessing: true,
-	leaveOnUnload: false
-};
-
-function fakeTrack(kind: 'audio' | 'video'): Track {
-	return new FakeMediaStreamTrack({ kind }) as unknown as Track;
-}
-
-/** A call like the browser's, over `url`, reconnecting quickly and for a while. */
-function nodeCall(url: string, options: Partial<CallOptions> = {}): Call {
-	return new Call(
-		{ ...OPTIONS, serverUrl: url, ...options },
-		{
-			connect: () => new protooClient.Peer(new protooClient.WebSocketTransport(url, { retry: { retries: 100, factor: 1, minTimeout: 100, maxTimeout: 100 } })),
-			device: fakeDevice(),
-			capture: async ({ audio, video }) =>
-				new Map<string, Track>([...(audio ? [['mic', fakeTrack('audio')] as const] : []), ...(video ? [['camera', fakeTrack('video')] as const] : [])])
-		}
-	);
-}
 
 async function setup(t: ExecutionContext, options: Partial<CallOptions> = {}) {
 	const { server, url } = await startServer({ reconnectGrace: 30 });
@@ -311,7 +277,7 @@ test.serial('a producer made while the joiner still sets up its transports is co
 	let camera: Promise<string> | undefined;
 	let newProducerSeen = false;
 	const alice = new Call(
-		{ ...OPTIONS, serverUrl: url, room: roomId, audio: false, video: false },
+		{ ...CALL_OPTIONS, serverUrl: url, room: roomId, audio: false, video: false },
 		{
 			connect: () => {
 				const peer = new protooClient.Peer(new protooClient.WebSocketTransport(url, { retry: { retries: 0 } }));

@@ -30,6 +30,10 @@ export interface LocalProducerState {
 	/** Paused by us (mute, camera off). */
 	paused: boolean;
 	trackState: TrackState | 'none';
+	/** The codec's mimeType ('video/VP8', 'video/VP9', ...). */
+	codec: string;
+	/** Each encoding's scalabilityMode: three for simulcast, one for a single stream or SVC. */
+	encodings: string[];
 	/** For the screen share: 'getDisplayMedia' or 'canvas'. */
 	capture?: string;
 	settings?: { width?: number; height?: number; frameRate?: number };
@@ -44,6 +48,10 @@ export interface ConsumerState {
 	paused: boolean;
 	producerPaused: boolean;
 	trackState: TrackState;
+	/** What the server said it forwards: 'simple', 'simulcast' or 'svc'. */
+	type: string;
+	/** The codec's mimeType ('video/VP8', 'video/VP9', 'audio/opus', ...). */
+	codec: string;
 	/** The layers the server forwards now (consumerLayersChanged; null: none); absent until the server tells. */
 	layers?: { spatialLayer: number; temporalLayer: number } | null;
 	/** The latest consumerScore: this consumer's and its producer's scores (0-10). */

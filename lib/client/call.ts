@@ -195,6 +195,8 @@ export class Call extends EventTarget {
 					source,
 					paused: producer.paused,
 					trackState: producer.track?.readyState ?? 'none',
+					codec: producer.rtpParameters.codecs[0]?.mimeType ?? '',
+					encodings: (producer.rtpParameters.encodings ?? []).map((e) => e.scalabilityMode ?? 'L1T1'),
 					...(capture ? { capture } : {}),
 					...(settings && producer.kind === 'video'
 						? { settings: { width: settings.width, height: settings.height, frameRate: settings.frameRate } }

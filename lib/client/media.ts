@@ -45,6 +45,21 @@ export function cameraEncodings(height: number | undefined, maxKbps: number): ms
 	return maxKbps > 0 ? [{ maxBitrate: maxKbps * 1000 }] : undefined;
 }
 
+/**
+ * A screen share is one full-resolution stream. Where the browser and the
+ * router both have VP9 (profile 0), it goes out as VP9 SVC with three
+ * temporal layers (L1T3): the server can then halve or quarter the frame
+ * rate for a weak downlink while the text stays sharp. Elsewhere it is a
+ * single VP8 stream.
+ */
+export function screenSendOptions(capabilities: ms.RtpCapabilities): Pick<ms.ProducerOptions, 'codec' | 'encodings'> {
+	const vp9 = capabilities.codecs?.find(
+		(codec) => codec.mimeType.toLowerCase() === 'video/vp9' && (codec.parameters?.['profile-id'] ?? 0) === 0
+	);
+
+	return vp9 ? { codec: vp9, encodings: [{ scalabilityMode: 'L1T3' }] } : {};
+}
+
 export interface MediaOptions {
 	/** Cap on the camera's bitrate (kbit/s); 0 leaves it to the browser. */
 	maxVideoKbps: number;
@@ -91,6 +106,8 @@ export interface ConsumerEntry {
 	peerId: string;
 	source: Source;
 	producerPaused: boolean;
+	/** The consume answer's type: 'simple', 'simulcast' or 'svc'. */
+	type: string;
 	/** The layers the server forwards now (consumerLayersChanged), null for none; absent until told. */
 	layers?: { spatialLayer: number; temporalLayer: number } | null;
 	/** consumerScore: the consumer's and its producer's scores (0-10). */
@@ -287,6 +304,7 @@ export class Media {
 			track,
 			stopTracks: false,
 			...(encodings ? { encodings } : {}),
+			...(source === 'screen' && isVideo ? screenSendOptions(this.#device.rtpCapabilities) : {}),
 			...(isVideo ? { codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
 			appData: { metadata: { source, ...(capture ? { capture } : {}) } }
 		});
@@ -519,7 +537,7 @@ export class Media {
 			this.#signaling.send('closeConsumer', { roomId: this.#roomId, consumerId: data.consumerId });
 			throw error;
 		}
-		const entry: ConsumerEntry = { consumer, peerId: data.peerId, source, producerPaused: data.producerPaused };
+		const entry: ConsumerEntry = { consumer, peerId: data.peerId, source, producerPaused: data.producerPaused, type: data.type };
 
 		this.#consumers.set(consumer.id, entry);
 		consumer.on('transportclose', () => this.closeConsumer(consumer.id, 'transport closed'));
@@ -650,6 +668,8 @@ export function consumerState(entry: ConsumerEntry): ConsumerState {
 		paused: consumer.paused,
 		producerPaused: entry.producerPaused,
 		trackState: consumer.track.readyState,
+		type: entry.type,
+		codec: consumer.rtpParameters.codecs[0]?.mimeType ?? '',
 		...(entry.layers !== undefined ? { layers: entry.layers } : {}),
 		...(entry.score ? { score: entry.score } : {})
 	};

@@ -4,10 +4,11 @@
 import type * as ms from 'mediasoup/types';
 import type { Config } from '../config/options.js';
 
-/** Opus for audio; VP8, VP9 and H264 for video, so every browser finds a match. */
+/** Opus for audio; VP8 (cameras), VP9 profile 0 (SVC screen shares) and 2, and H264, so every browser finds a match. */
 export const MEDIA_CODECS: ms.RouterRtpCodecCapability[] = [
 	{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2, parameters: { useinbandfec: 1, usedtx: 1 } },
 	{ kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: { 'x-google-start-bitrate': 800 } },
+	{ kind: 'video', mimeType: 'video/VP9', clockRate: 90000, parameters: { 'profile-id': 0, 'x-google-start-bitrate': 800 } },
 	{ kind: 'video', mimeType: 'video/VP9', clockRate: 90000, parameters: { 'profile-id': 2, 'x-google-start-bitrate': 800 } },
 	{
 		kind: 'video',

@@ -8,7 +8,8 @@
 // --use-fake-ui-for-media-stream and --use-fake-device-for-media-stream
 // answers it with its fake screen source. The client falls back to a canvas
 // captureStream track only where getDisplayMedia fails; the test logs which
-// one ran.
+// one ran. Chromium has VP9, so the share goes out as VP9 SVC (L1T3) and
+// the viewers consume it as an 'svc' consumer.
 
 import { browserSuite } from '../helpers/browser/suite.js';
 import { Call } from '../helpers/browser/call.js';
@@ -46,6 +47,10 @@ serial('a screen share reaches the two other peers as a separate video and ends 
 
 	t.log(`screen share captured with ${screen.capture} (${screen.settings?.width}x${screen.settings?.height} at ${screen.settings?.frameRate} fps)`);
 	t.truthy(screen.capture, 'the client says how it captured the screen');
+	// Chromium and the router both have VP9 profile 0: one full-resolution SVC stream with temporal layers.
+	t.log(`screen producer: ${screen.codec} ${screen.encodings.join(',')}`);
+	t.is(screen.codec, 'video/VP9', 'the screen goes out as VP9');
+	t.deepEqual(screen.encodings, ['L1T3'], 'one stream with three temporal layers');
 
 	// Each viewer gets a newProducer and consumes the screen as a video of its own, decoding frames.
 	await Promise.all(
@@ -88,6 +93,9 @@ serial('a screen share reaches the two other peers as a separate video and ends 
 		t.truthy(cameraWindow, `${viewer.name} still receives the sharer's camera`);
 		t.not(screenWindow?.consumerId, cameraWindow?.consumerId, 'screen and camera are separate consumers');
 		t.is(state.consumers.filter((c) => c.peerId === sharerId && c.kind === 'video').length, 2, `${viewer.name}: two videos from the sharer`);
+		const screenConsumer = state.consumers.find((c) => c.producerId === screen.producerId);
+
+		t.like(screenConsumer, { type: 'svc', codec: 'video/VP9' }, `${viewer.name}: the screen is consumed as VP9 SVC`);
 		if (screenWindow) {
 			t.true(screenWindow.intervals >= WINDOW_SECONDS - 1, `${viewer.name}: screen sampled over ${screenWindow.intervals} intervals`);
 			t.true(screenWindow.fps.min > 0, `${viewer.name}: screen frames decoded in every interval (min ${screenWindow.fps.min.toFixed(1)}/s)`);
