@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs inside the Debian 13 root (scripts/test-uws.sh), with LISTENER=uws:
-// provides a mediasoup-worker built for this root, runs each suite with ava,
+// Runs inside the Debian 13 root (scripts/test-uws.sh), with LISTENER=uws and
+// the root's mediasoup-worker in place (scripts/trixie-run.sh): runs each suite with ava,
 // then prints one line per suite saying which listener its tests ran on, and
 // UwsListener.ts's line coverage, which must reach MIN_UWS_LINES.
 // Arguments: suite files (default: SUITES, and only then is the minimum enforced).
@@ -24,7 +24,6 @@ const glibc = process.report.getReport().header.glibcVersionRuntime;
 
 console.log(`=== uWebSockets.js suites: Debian ${readFileSync('/etc/debian_version', 'utf8').trim()}, glibc ${glibc}, Node ${process.version} ===`);
 
-run(process.execPath, ['scripts/install-worker.mjs']);
 rmSync(COVERAGE_TMP, { recursive: true, force: true });
 
 const suites = process.argv.length > 2 ? process.argv.slice(2) : SUITES;

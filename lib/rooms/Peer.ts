@@ -9,6 +9,13 @@ import type { DataProducerInfo, Notifications, PeerInfo, ProducerInfo } from '..
 import type { Grants, JoinClaims } from '../auth/grants.js';
 import { randomId, secretsEqual } from '../secrets.js';
 
+/** What Peer.keep holds: a transport, (data) producer or (data) consumer. */
+interface MediaObject {
+	readonly id: string;
+	close(): void;
+	readonly observer: { once(event: 'close', listener: () => void): unknown };
+}
+
 export type Direction = 'send' | 'recv';
 
 export interface TransportAppData extends ms.AppData {
@@ -58,6 +65,23 @@ export class Peer {
 
 	rememberCapabilities(rtpCapabilities: ms.RtpCapabilities): void {
 		this.#rtpCapabilities = rtpCapabilities;
+	}
+
+	/**
+	 * Keeps a mediasoup object just made for this peer in one of its maps
+	 * until the object closes. The peer may have left while the worker made
+	 * it: then it is closed at once and false is returned.
+	 */
+	keep<T extends MediaObject>(objects: Map<string, T>, object: T): boolean {
+		if (this.#closed) {
+			object.close();
+
+			return false;
+		}
+		objects.set(object.id, object);
+		object.observer.once('close', () => objects.delete(object.id));
+
+		return true;
 	}
 
 	/** The live connection, or undefined while the peer is disconnected. */

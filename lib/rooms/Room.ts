@@ -428,12 +428,7 @@ export class Room extends EventEmitter<RoomEvents> {
 			'rtpParameters'
 		);
 
-		if (peer.closed) {
-			producer.close();
-			throw invalidState('peer has left');
-		}
-		peer.producers.set(producer.id, producer);
-		producer.observer.once('close', () => peer.producers.delete(producer.id));
+		if (!peer.keep(peer.producers, producer)) throw invalidState('peer has left');
 		await media(this.#bandwidth.producerAdded(producer), 'the producer');
 		this.#notifyOthers(peer, 'newProducer', { producerId: producer.id, peerId: peer.id, kind: producer.kind, metadata: data.metadata });
 
@@ -497,13 +492,8 @@ export class Room extends EventEmitter<RoomEvents> {
 			'rtpCapabilities'
 		);
 
-		if (peer.closed) {
-			consumer.close();
-			throw invalidState('peer has left');
-		}
+		if (!peer.keep(peer.consumers, consumer)) throw invalidState('peer has left');
 		peer.rememberCapabilities(rtpCapabilities);
-		peer.consumers.set(consumer.id, consumer);
-		consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
 		await this.#bandwidth.consumerAdded(peer, consumer, producer);
 
 		return {
@@ -634,12 +624,7 @@ export class Room extends EventEmitter<RoomEvents> {
 			'sctpStreamParameters'
 		);
 
-		if (peer.closed) {
-			dataProducer.close();
-			throw invalidState('peer has left');
-		}
-		peer.dataProducers.set(dataProducer.id, dataProducer);
-		dataProducer.observer.once('close', () => peer.dataProducers.delete(dataProducer.id));
+		if (!peer.keep(peer.dataProducers, dataProducer)) throw invalidState('peer has left');
 		await media(
 			this.#dataRate.watch(dataProducer, () =>
 				peer.notify('error', {
@@ -665,12 +650,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		const dataProducer = this.#findInRoom<ms.DataProducer<ProducerAppData>>('dataProducers', dataProducerId);
 		const dataConsumer = await media(transport.consumeData({ dataProducerId }), 'the data consumer');
 
-		if (peer.closed) {
-			dataConsumer.close();
-			throw invalidState('peer has left');
-		}
-		peer.dataConsumers.set(dataConsumer.id, dataConsumer);
-		dataConsumer.observer.once('close', () => peer.dataConsumers.delete(dataConsumer.id));
+		if (!peer.keep(peer.dataConsumers, dataConsumer)) throw invalidState('peer has left');
 
 		const { sctpStreamParameters } = dataConsumer;
 
