@@ -108,7 +108,6 @@ export class Metrics {
 		this.#scores.reset();
 		for (const room of rooms.rooms) {
 			for (const downlink of room.downlinks()) {
-				this.#downlink.observe(downlink.sentBitrate);
 				for (const score of downlink.scores) this.#scores.observe(score);
 				switches += downlink.switchesLastMinute;
 			}
@@ -122,6 +121,8 @@ export class Metrics {
 						transport.getStats().then(([stats]) => {
 							bytesIn += stats?.bytesReceived ?? 0;
 							bytesOut += stats?.bytesSent ?? 0;
+							// What the server sends the peer: its recv transport's send rate, as mediasoup measures it.
+							if (transport.appData.direction === 'recv') this.#downlink.observe(stats?.sendBitrate ?? 0);
 						}, ignoreClosed)
 					);
 				}

@@ -55,8 +55,6 @@ interface Entry {
 }
 
 export interface DownlinkSnapshot {
-	/** Bits/s the transport sent, as mediasoup measured it at the last tick. */
-	sentBitrate: number;
 	/** The latest send score of each video consumer. */
 	scores: number[];
 	/** Layer changes of its consumers in the last minute. */
@@ -64,7 +62,6 @@ export interface DownlinkSnapshot {
 }
 
 export class DownlinkBudget {
-	readonly #transport: ms.WebRtcTransport;
 	readonly #maxBitrate: number;
 	readonly #entries = new Map<string, Entry>();
 	readonly #layersNotes: Throttle<Notifications['consumerLayersChanged']>;
@@ -72,7 +69,6 @@ export class DownlinkBudget {
 	readonly #switches: number[] = [];
 	/** The transport's latest bandwidth estimate (BWE trace), bits/s. */
 	#estimate: number | undefined;
-	#sentBitrate = 0;
 	/** The speaker of the previous allocation: a change of speaker is not congestion. */
 	#lastSpeaker: string | null = null;
 	#closed = false;
@@ -85,7 +81,6 @@ export class DownlinkBudget {
 	}
 
 	private constructor(transport: ms.WebRtcTransport, maxBitrate: number, notify: Notify) {
-		this.#transport = transport;
 		this.#maxBitrate = maxBitrate;
 		this.#layersNotes = new Throttle(NOTIFY_INTERVAL_MS, (_, data) => notify('consumerLayersChanged', data));
 		this.#scoreNotes = new Throttle(NOTIFY_INTERVAL_MS, (_, data) => notify('consumerScore', data));
@@ -135,7 +130,14 @@ export class DownlinkBudget {
 	layered(consumerId: string): boolean {
 		const entry = this.#entries.get(consumerId);
 
-		return entry !== undefined && entry.consumer.type !== 'simple' && entry.consumer.kind === 'video';
+		return entry !== undefined && isLayered(entry.consumer);
+	}
+
+	/** Whether any of its consumers can change layers: without one, a new estimate or cost changes nothing. */
+	get hasLayers(): boolean {
+		for (const { consumer } of this.#entries.values()) if (isLayered(consumer)) return true;
+
+		return false;
 	}
 
 	/** The client's wish: never above it, and never above what the budget allows. */
@@ -155,18 +157,10 @@ export class DownlinkBudget {
 		if (entry) entry.clientPriority = priority;
 	}
 
-	/** Reads the transport's sent bitrate (for /metrics). */
-	async measure(): Promise<void> {
-		const [stats] = await this.#transport.getStats();
-
-		this.#sentBitrate = stats?.sendBitrate ?? 0;
-	}
-
 	snapshot(now = Date.now()): DownlinkSnapshot {
 		while (this.#switches.length > 0 && this.#switches[0]! < now - SWITCH_WINDOW_MS) this.#switches.shift();
 
 		return {
-			sentBitrate: this.#sentBitrate,
 			scores: [...this.#entries.values()].filter((e) => e.consumer.kind === 'video').map((e) => e.consumer.score.score),
 			switchesLastMinute: this.#switches.length
 		};
@@ -268,4 +262,8 @@ export class DownlinkBudget {
 		}
 		await consumer.setPreferredLayers({ spatialLayer: spatial, temporalLayer });
 	}
+}
+
+function isLayered(consumer: ms.Consumer): boolean {
+	return consumer.type !== 'simple' && consumer.kind === 'video';
 }
