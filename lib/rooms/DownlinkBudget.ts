@@ -71,16 +71,19 @@ export class DownlinkBudget {
 	#estimate: number | undefined;
 	/** The speaker of the previous allocation: a change of speaker is not congestion. */
 	#lastSpeaker: string | null = null;
+	/** Set once the first layered consumer arrives: only then does the estimate decide anything. */
+	#tracing: Promise<void> | undefined;
+	readonly #transport: ms.WebRtcTransport;
 	#closed = false;
 
 	static async create(transport: ms.WebRtcTransport, maxBitrate: number, notify: Notify): Promise<DownlinkBudget> {
 		await transport.setMaxOutgoingBitrate(maxBitrate);
-		await transport.enableTraceEvent(['bwe']);
 
 		return new DownlinkBudget(transport, maxBitrate, notify);
 	}
 
 	private constructor(transport: ms.WebRtcTransport, maxBitrate: number, notify: Notify) {
+		this.#transport = transport;
 		this.#maxBitrate = maxBitrate;
 		this.#layersNotes = new Throttle(NOTIFY_INTERVAL_MS, (_, data) => notify('consumerLayersChanged', data));
 		this.#scoreNotes = new Throttle(NOTIFY_INTERVAL_MS, (_, data) => notify('consumerScore', data));
@@ -99,8 +102,17 @@ export class DownlinkBudget {
 		return Math.min(this.#maxBitrate, this.#estimate ?? this.#maxBitrate);
 	}
 
-	add(consumer: ms.Consumer, peerId: string, source: string, costs: LayerCosts): void {
-		const mode = parseScalabilityMode(consumer.rtpParameters.encodings?.[0]?.scalabilityMode);
+	/**
+	 * Plans `consumer` from now on. `scalabilityMode` is its encoding's (the
+	 * caller has read the consumer's rtpParameters, and each read is a clone).
+	 * The first layered consumer turns on the transport's BWE trace: a
+	 * budget of single streams has no layer the estimate could change.
+	 */
+	add(consumer: ms.Consumer, peerId: string, source: string, costs: LayerCosts, scalabilityMode: string | undefined): void {
+		const mode = parseScalabilityMode(scalabilityMode);
+
+		if (isLayered(consumer)) this.#tracing ??= this.#transport.enableTraceEvent(['bwe']).catch(() => undefined);
+
 		const entry: Entry = {
 			consumer,
 			peerId,

@@ -494,7 +494,11 @@ export class Room extends EventEmitter<RoomEvents> {
 
 		if (!peer.keep(peer.consumers, consumer)) throw invalidState('peer has left');
 		peer.rememberCapabilities(rtpCapabilities);
-		await this.#bandwidth.consumerAdded(peer, consumer, producer);
+
+		// Read once: each read of a mediasoup object's parameters is a deep clone.
+		const { rtpParameters } = consumer;
+
+		await this.#bandwidth.consumerAdded(peer, consumer, producer, rtpParameters.encodings?.[0]?.scalabilityMode);
 
 		return {
 			id: consumer.id,
@@ -502,7 +506,7 @@ export class Room extends EventEmitter<RoomEvents> {
 			producerId: producer.id,
 			peerId: producer.appData.peerId,
 			kind: consumer.kind,
-			rtpParameters: forClient.rtpParameters(consumer.rtpParameters),
+			rtpParameters: forClient.rtpParameters(rtpParameters),
 			type: consumer.type,
 			paused: consumer.paused,
 			producerPaused: consumer.producerPaused,

@@ -70,7 +70,7 @@ export class RoomBandwidth extends EventEmitter<RoomBandwidthEvents> {
 		this.#budgets.set(peer, budget);
 	}
 
-	consumerAdded(peer: Peer, consumer: ms.Consumer, producer: ms.Producer<ProducerAppData>): Promise<void> {
+	consumerAdded(peer: Peer, consumer: ms.Consumer, producer: ms.Producer<ProducerAppData>, scalabilityMode: string | undefined): Promise<void> {
 		const budget = this.#budgetOf(peer);
 		const costs = this.#costs.get(producer.id);
 
@@ -78,7 +78,7 @@ export class RoomBandwidth extends EventEmitter<RoomBandwidthEvents> {
 
 		const source = producer.appData.metadata.source;
 
-		budget.add(consumer, producer.appData.peerId, typeof source === 'string' ? source : 'camera', costs);
+		budget.add(consumer, producer.appData.peerId, typeof source === 'string' ? source : 'camera', costs, scalabilityMode);
 
 		return this.#allocate(budget);
 	}
