@@ -59,6 +59,9 @@ interface ServerSide {
 	closed: Promise<{ code: number; reason: string }>;
 }
 
+/** Loopback on free ports, no TLS, the test limits: what every listener here starts from. */
+const BASE_OPTIONS = { host: HOST, port: 0, httpsPort: 0, tls: undefined, maxMessageBytes: MAX_MESSAGE_BYTES, ...LIMITS } satisfies Partial<ListenerOptions>;
+
 interface Started {
 	listener: Listener;
 	port: number;
@@ -73,12 +76,7 @@ async function start(t: ExecutionContext, kind: ListenerKind, overrides: Partial
 	const upgrades: UpgradeRequest[] = [];
 	const connections = new Queue<ServerSide>();
 	const opts: ListenerOptions = {
-		host: HOST,
-		port: 0,
-		httpsPort: 0,
-		tls: undefined,
-		maxMessageBytes: MAX_MESSAGE_BYTES,
-		...LIMITS,
+		...BASE_OPTIONS,
 		http: (req): HttpResponse => {
 			httpRequests.push(req);
 
@@ -217,12 +215,7 @@ test('listeners available on this machine', (t) => {
 
 test('createListener picks and explains', async (t) => {
 	const opts: ListenerOptions = {
-		host: HOST,
-		port: 0,
-		httpsPort: 0,
-		tls: undefined,
-		maxMessageBytes: MAX_MESSAGE_BYTES,
-		...LIMITS,
+		...BASE_OPTIONS,
 		http: () => ({ status: 204, headers: {}, body: '' }),
 		upgrade: () => ({ accept: false, status: 403, reason: 'no' }),
 		connection: () => {}

@@ -19,7 +19,7 @@ import type { ServerProcess } from '../helpers/server-process.js';
 import { cpuBetween, machineNote, startMachineMeter } from '../helpers/proc.js';
 import { startBenchServer, type StackSpec } from './lib/bench-server.js';
 import { RawProtooClient } from './lib/rawws.js';
-import type { BenchContext, Goal, Section } from './lib/section.js';
+import { finishSection, type BenchContext, type Goal, type Section } from './lib/section.js';
 import { mb, pool, sleep, summarize, type Summary } from './lib/stats.js';
 import type { Table } from './lib/table.js';
 
@@ -265,21 +265,18 @@ async function rejections(spec: StackSpec, ctx: BenchContext): Promise<{ table: 
 }
 
 export async function runAbuse(ctx: BenchContext): Promise<Section> {
-	const started = Date.now();
+	const started = performance.now();
 	// Our listener that loads here (uWS where it loads, else node): the limits are the same code.
 	const spec = ctx.stacks.find((s) => s.stack === 'vcall')!;
 	const flood = await floods(spec, ctx);
 	const idle = await idleSockets(spec, ctx);
 	const rejected = await rejections(spec, ctx);
 
-	return {
+	return finishSection(started, {
 		name: 'abuse',
 		title: 'Abuse resistance: floods, idle sockets, rejected requests',
-		date: new Date().toISOString(),
-		seconds: (Date.now() - started) / 1000,
 		tables: [flood.table, idle.table, rejected.table],
 		goals: [...flood.goals, ...idle.goals, ...rejected.goals],
-		plots: [],
 		data: { flood: flood.rows, idle: idle.data, rejected: rejected.data }
-	};
+	});
 }

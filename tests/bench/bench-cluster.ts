@@ -16,7 +16,7 @@ import { startBenchServer, type StackSpec } from './lib/bench-server.js';
 import { PEERS_PER_ROOM } from './lib/join-load.js';
 import { MediaRoom } from './lib/media-peer.js';
 import { RawProtooClient } from './lib/rawws.js';
-import { fmtRatio, ratio, type BenchContext, type Section } from './lib/section.js';
+import { finishSection, fmtRatio, ratio, type BenchContext, type Section } from './lib/section.js';
 import { SignalLoad, type LoadResult } from './lib/signal-load.js';
 import { pool, summarize, type Summary } from './lib/stats.js';
 import type { Table } from './lib/table.js';
@@ -191,16 +191,12 @@ export async function runCluster(ctx: BenchContext): Promise<Section> {
 		}
 	];
 
-	return {
+	return finishSection(started, {
 		name: 'cluster',
 		title: 'Cluster: relayed beside direct, placement across nodes',
-		date: new Date().toISOString(),
-		seconds: (performance.now() - started) / 1000,
 		tables,
-		goals: [],
-		plots: [],
 		data: { direct, relayed, signal, placement, machineBusyPercent: busy }
-	};
+	});
 }
 
 /** Creates `count` rooms, each by a new connection to the next node in turn; returns the wall time. */

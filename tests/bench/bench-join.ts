@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { groupProfiles } from './lib/cpu-profile.js';
 import { emptyRooms, fillRooms, JoinSampler, PEERS_PER_ROOM, readMemory, type JoinMeasurement, type MemoryReading } from './lib/join-load.js';
 import type { MediaRoom } from './lib/media-peer.js';
-import { fmtRatio, ratio, type BenchContext, type Goal, type Section } from './lib/section.js';
+import { finishSection, fmtRatio, ratio, type BenchContext, type Goal, type Section } from './lib/section.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 import { startBenchServer, type StackSpec } from './lib/bench-server.js';
 import { summarize } from './lib/stats.js';
@@ -250,18 +250,15 @@ export async function runJoin(ctx: BenchContext): Promise<Section> {
 		met: results.every((r) => r.join.errors === 0)
 	});
 
-	return {
+	return finishSection(started, {
 		name: 'join',
 		title: 'Join cost and latency (7-peer rooms, FakeHandler, ws and wss, short and original consume flows)',
-		date: new Date().toISOString(),
-		seconds: (performance.now() - started) / 1000,
 		tables,
 		goals,
-		plots: [],
 		data: {
 			results: results.map((r) => ({ ...r, join: { ...r.join, seventhSummary: seventh(r) } })),
 			servers: servers.map((s) => ({ label: s.spec.label, listener: s.server.listenerReason, backgroundRooms: background, fillSeconds: s.fillSeconds, memory: s.memory })),
 			profiles
 		}
-	};
+	});
 }

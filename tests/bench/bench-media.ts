@@ -5,7 +5,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { missingPrerequisite } from '../helpers/chromium.js';
-import type { BenchContext, Section } from './lib/section.js';
+import { finishSection, type BenchContext, type Section } from './lib/section.js';
 
 /** mediasoup-worker segfault lines of the kernel log (dmesg needs root; empty otherwise). */
 function workerCrashes(): string[] {
@@ -21,14 +21,10 @@ function workerCrashes(): string[] {
 export async function runMedia(ctx: BenchContext): Promise<Section> {
 	const started = performance.now();
 	const unavailable = missingPrerequisite();
-	const skipped = (reason: string): Section => ({
+	const skipped = (reason: string): Section => finishSection(started, {
 		name: 'media',
 		title: 'Media forwarding with real browsers',
-		date: new Date().toISOString(),
-		seconds: (performance.now() - started) / 1000,
 		tables: [],
-		goals: [],
-		plots: [],
 		data: { skipped: reason },
 		skipped: reason
 	});

@@ -6,7 +6,7 @@
 import { JOIN_GOAL_MS } from './bench-join.js';
 import { emptyRooms, fillRooms, measureJoins, PEERS_PER_ROOM, readMemory, type JoinMeasurement, type MemoryReading } from './lib/join-load.js';
 import type { MediaRoom } from './lib/media-peer.js';
-import type { BenchContext, Goal, Plot, Section } from './lib/section.js';
+import { finishSection, type BenchContext, type Goal, type Plot, type Section } from './lib/section.js';
 import { startBenchServer } from './lib/bench-server.js';
 import { linearRegression, summarize } from './lib/stats.js';
 import { chart } from './lib/svg.js';
@@ -162,14 +162,12 @@ export async function runScaling(ctx: BenchContext): Promise<Section> {
 		plots.push({ file: `scaling${r.label === 'vcall (node)' ? '' : `-${r.label.replace(/\W+/g, '-').replace(/-+$/, '')}`}.svg`, title: `Scaling curve (${r.label})`, svg });
 	}
 
-	return {
+	return finishSection(started, {
 		name: 'scaling',
 		title: 'Scaling curve (rooms live vs join latency, memory, CPU)',
-		date: new Date().toISOString(),
-		seconds: (performance.now() - started) / 1000,
 		tables,
 		goals,
 		plots,
 		data: results
-	};
+	});
 }

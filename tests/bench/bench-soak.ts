@@ -6,7 +6,7 @@
 
 import type { Inspection } from '../helpers/server-process.js';
 import { consumeErrorSamples, MediaPeer } from './lib/media-peer.js';
-import type { BenchContext, Goal, Section } from './lib/section.js';
+import { finishSection, type BenchContext, type Goal, type Section } from './lib/section.js';
 import { cpuBetween, selfCpuSeconds, type ServerSample } from '../helpers/proc.js';
 import { startBenchServer } from './lib/bench-server.js';
 import { linearRegression, mb, sleep, withTimeout } from './lib/stats.js';
@@ -326,14 +326,12 @@ export async function runSoak(ctx: BenchContext): Promise<Section> {
 		{ caption: `RSS slope after ${warmup.toFixed(0)} s warm-up: ${slopes.totalMBPerHour.toFixed(1)} MB/hour; last point: all peers gone, after GC` }
 	);
 
-	return {
+	return finishSection(started, {
 		name: 'soak',
 		title: 'Soak (churn)',
-		date: new Date().toISOString(),
-		seconds: (performance.now() - started) / 1000,
 		tables,
 		goals,
 		plots: [{ file: 'soak-memory.svg', title: 'Soak: memory and file descriptors over time', svg }],
 		data: { seconds, lanes, counters, cpuUsed, slopes, warmupSeconds: warmup, drained, drainSeconds, leftovers: Object.fromEntries(leftovers.map(([n, s, e]) => [n, { before: s, after: e }])), samples }
-	};
+	});
 }

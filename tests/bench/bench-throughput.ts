@@ -4,7 +4,7 @@
 // getRoomInfo): requests/second at saturation (closed loop) and p99 latency
 // at half that rate (open loop), and both stacks at the same paced load.
 
-import { fmtRatio, ratio, type BenchContext, type Goal, type Section } from './lib/section.js';
+import { finishSection, fmtRatio, ratio, type BenchContext, type Goal, type Section } from './lib/section.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 import { startBenchServer, type StackSpec } from './lib/bench-server.js';
 import { SignalLoad, type LoadResult } from './lib/signal-load.js';
@@ -255,14 +255,11 @@ export async function runThroughput(ctx: BenchContext): Promise<Section> {
 		}
 	}
 
-	return {
+	return finishSection(started, {
 		name: 'throughput',
 		title: 'Signaling throughput and latency (700 WebSockets)',
-		date: new Date().toISOString(),
-		seconds: (performance.now() - started) / 1000,
 		tables,
 		goals,
-		plots: [],
 		data: results
-	};
+	});
 }

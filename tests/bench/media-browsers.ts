@@ -13,7 +13,7 @@ import { inboundWindows, sampleWindow, transportRates, type Range } from '../hel
 import { SIMULCAST_MIN_HEIGHT } from '../../lib/client/media.js';
 import { childPids, cpuBetween } from '../helpers/proc.js';
 import { testConfig } from '../helpers/server.js';
-import type { BenchContext, Goal, Section } from './lib/section.js';
+import { finishSection, type BenchContext, type Goal, type Section } from './lib/section.js';
 import { sleep } from './lib/stats.js';
 import type { Table } from './lib/table.js';
 
@@ -199,14 +199,11 @@ export async function runBrowserMedia(ctx: BenchContext): Promise<Section> {
 			}
 		);
 
-	return {
+	return finishSection(started, {
 		name: 'media',
 		title: 'Media forwarding with real browsers',
-		date: new Date().toISOString(),
-		seconds: (performance.now() - started) / 1000,
 		tables,
 		goals,
-		plots: [],
 		data: results
-	};
+	});
 }

@@ -43,6 +43,11 @@ export interface Section {
 	command?: string;
 }
 
+/** A benchmark's section, dated now and timed from `started` (a performance.now() reading). */
+export function finishSection(started: number, section: Omit<Section, 'date' | 'seconds' | 'plots' | 'goals'> & Partial<Pick<Section, 'plots' | 'goals'>>): Section {
+	return { date: new Date().toISOString(), seconds: (performance.now() - started) / 1000, plots: [], goals: [], ...section };
+}
+
 export interface BenchContext {
 	quick: boolean;
 	/** Our listeners that load here, then protoo-server. */
