@@ -28,9 +28,9 @@ export const BENCH_OVERRIDES = {
 } satisfies ConfigInput;
 
 /**
- * RTC ports per stack: the join benchmark runs every stack at once, each with
- * 50 rooms of 7 peers (700 transports, each a UDP and a TCP port), so one
- * shared range of 1,000 ran out.
+ * RTC ports per stack: the join benchmark runs every stack at once, and each
+ * stack's WebRtcServers then bind ports of a range of their own instead of
+ * stepping over the ports another stack holds in one shared range.
  */
 const RTC_PORTS: Record<string, { rtcMinPort: number; rtcMaxPort: number }> = {
 	'vcall/node': { rtcMinPort: 41000, rtcMaxPort: 42999 },
