@@ -1,6 +1,6 @@
-// One participant's call: joining (or creating) a room, the roster of the
-// other peers, the server's notifications, and taking the peer back after
-// the WebSocket drops (rejoinRoom, then the resync of resync.ts).
+// One participant's call: joining (or creating) a room, the server's
+// notifications (roster.ts keeps the other peers), and taking the peer back
+// after the WebSocket drops (rejoinRoom, then the resync of resync.ts).
 //
 // Signaling and media are separate objects (signaling.ts, media.ts); the
 // capture of tracks is handed in, so this runs in Node too (the tests use
@@ -15,8 +15,9 @@ import type { Peer } from 'protoo-client';
 import { ErrorCode } from '../protocol/errors.js';
 import type { DataProducerInfo, Notification, PeerInfo, ProducerInfo, RejoinResponse } from '../protocol/methods.js';
 import type { ChatMessage, ClientEvent, ClientState, Phase, Source } from './api.js';
-import { consumerState, Media, sourceOf, type ConsumerEntry, type Direction, type MediaOptions, type ProducerEntry, type Track, type TransportEntry } from './media.js';
+import { consumerState, Media, type ConsumerEntry, type Direction, type MediaOptions, type ProducerEntry, type Track, type TransportEntry } from './media.js';
 import { applyResync, planResync, type ResyncTarget } from './resync.js';
+import { Roster } from './roster.js';
 import { errorCode, errorMessage, Signaling } from './signaling.js';
 
 export type { ConsumerEntry, ProducerEntry, Track };
@@ -62,13 +63,6 @@ const CHAT = 'chat';
 /** Longest chat message sent (in characters); the server's MAX_DATA_MESSAGE_BYTES bounds the frame. */
 const MAX_CHAT_CHARS = 2000;
 
-interface RemotePeer {
-	peerId: string;
-	displayName: string;
-	producers: Map<string, ProducerInfo>;
-	dataProducers: Map<string, DataProducerInfo>;
-}
-
 /** A chat frame's text, or undefined for anything else. */
 function chatText(message: string): string | undefined {
 	try {
@@ -80,11 +74,6 @@ function chatText(message: string): string | undefined {
 	}
 }
 
-function nameOf(metadata: Record<string, unknown> | undefined, peerId: string): string {
-	const name = metadata?.displayName;
-
-	return typeof name === 'string' && name ? name : peerId.slice(0, 6);
-}
 
 export class Call extends EventTarget {
 	readonly options: CallOptions;
@@ -97,7 +86,14 @@ export class Call extends EventTarget {
 	#peerId: string | undefined;
 	#reconnectToken: string | undefined;
 	#everJoined = false;
-	readonly #peers = new Map<string, RemotePeer>();
+	readonly #roster = new Roster({
+		peerGone: (peerId, reason) => {
+			this.#media?.closeConsumersWhere((entry) => entry.peerId === peerId, reason);
+			this.#media?.closeDataConsumersWhere((entry) => entry.peerId === peerId);
+		},
+		producerGone: (producerId, reason) => this.#media?.closeConsumersWhere((entry) => entry.consumer.producerId === producerId, reason),
+		dataProducerGone: (dataProducerId) => this.#media?.closeDataConsumersWhere((entry) => entry.dataConsumer.dataProducerId === dataProducerId)
+	});
 	readonly #events: ClientEvent[] = [];
 	readonly #errors: string[] = [];
 	/** Chat messages, kept while the page lives. */
@@ -161,7 +157,7 @@ export class Call extends EventTarget {
 	}
 
 	remotePeerName(peerId: string): string {
-		return this.#peers.get(peerId)?.displayName ?? peerId.slice(0, 6);
+		return this.#roster.name(peerId);
 	}
 
 	state(): ClientState {
@@ -176,16 +172,7 @@ export class Call extends EventTarget {
 			displayName: this.options.displayName,
 			sending: { mic: this.sending('mic'), camera: this.sending('camera') },
 			...(this.#endReason ? { endReason: this.#endReason } : {}),
-			peers: [...this.#peers.values()].map((p) => ({
-				peerId: p.peerId,
-				displayName: p.displayName,
-				producers: [...p.producers.values()].map((pr) => ({
-					producerId: pr.producerId,
-					kind: pr.kind,
-					source: sourceOf(pr.metadata, pr.kind),
-					paused: pr.paused
-				}))
-			})),
+			peers: this.#roster.state(),
 			producers: [...this.producers].map(({ producer, source, capture }) => {
 				const settings = producer.track?.getSettings();
 
@@ -245,11 +232,7 @@ export class Call extends EventTarget {
 			log: (type, data) => this.log(type, data),
 			error: (where, error) => this.error(where, error),
 			changed: () => this.changed(),
-			wanted: (producerId, peerId) => {
-				const peer = this.#peers.get(peerId);
-
-				return (peer?.producers.has(producerId) || peer?.dataProducers.has(producerId)) ?? false;
-			},
+			wanted: (producerId, peerId) => this.#roster.sends(peerId, producerId),
 			dataMessage: (peerId, label, message) => {
 				const text = label === CHAT ? chatText(message) : undefined;
 
@@ -351,7 +334,7 @@ export class Call extends EventTarget {
 		// The roster now, before any await: notifications that arrive while the
 		// transports are made are newer than this answer, and must not be undone
 		// by it (a newProducer would be taken for one gone and never consumed).
-		for (const info of response.peers) this.#syncPeer(info);
+		for (const info of response.peers) this.#roster.sync(info);
 		this.#consumeMissing(response.peers);
 
 		await media.load(response.roomId);
@@ -423,7 +406,7 @@ export class Call extends EventTarget {
 				consumers: [...media.consumers].map((c) => ({ consumerId: c.consumer.id })),
 				dataProducers: [...media.dataProducers].map((d) => ({ dataProducerId: d.id })),
 				dataConsumers: [...media.dataConsumers].map((d) => ({ dataConsumerId: d.dataConsumer.id })),
-				peers: [...this.#peers.keys()]
+				peers: this.#roster.peerIds()
 			},
 			response
 		);
@@ -431,14 +414,14 @@ export class Call extends EventTarget {
 		this.log('resyncPlan', plan);
 		await applyResync(plan, this.#resyncTarget(signaling, media, roomId));
 		media.openGate();
-		this.log('resynced', { ms: Date.now() - started, consumers: [...media.consumers].length, peers: this.#peers.size });
+		this.log('resynced', { ms: Date.now() - started, consumers: [...media.consumers].length, peers: this.#roster.size });
 		this.#setPhase('joined');
 	}
 
 	#resyncTarget(signaling: Signaling, media: Media, roomId: string): ResyncTarget {
 		return {
-			removePeer: (peerId, reason) => this.#removePeer(peerId, reason),
-			syncPeer: (info) => this.#syncPeer(info),
+			removePeer: (peerId, reason) => this.#roster.remove(peerId, reason),
+			syncPeer: (info) => this.#roster.sync(info),
 			closeLocalConsumer: (consumerId, reason) => media.closeConsumer(consumerId, reason),
 			closeLocalDataConsumer: (dataConsumerId) => media.closeDataConsumer(dataConsumerId),
 			dropLocalDataProducer: (dataProducerId) => media.dropDataProducer(dataProducerId),
@@ -626,82 +609,40 @@ export class Call extends EventTarget {
 		this.#media?.consume(info).catch((error: unknown) => this.error(`consume ${info.producerId}`, error));
 	}
 
-	#addPeer(peerId: string, metadata: Record<string, unknown>): RemotePeer {
-		let peer = this.#peers.get(peerId);
-
-		if (!peer) {
-			peer = { peerId, displayName: nameOf(metadata, peerId), producers: new Map(), dataProducers: new Map() };
-			this.#peers.set(peerId, peer);
-		}
-
-		return peer;
-	}
-
-	#syncPeer(info: PeerInfo): void {
-		const peer = this.#addPeer(info.peerId, info.metadata);
-		const live = new Set(info.producers.map((p) => p.producerId));
-
-		for (const producerId of [...peer.producers.keys()]) if (!live.has(producerId)) this.#producerGone(producerId, 'gone after rejoin');
-		for (const producer of info.producers) peer.producers.set(producer.producerId, producer);
-
-		const liveData = new Set(info.dataProducers.map((d) => d.dataProducerId));
-
-		for (const id of [...peer.dataProducers.keys()]) if (!liveData.has(id)) this.#dataProducerGone(id);
-		for (const dataProducer of info.dataProducers) peer.dataProducers.set(dataProducer.dataProducerId, dataProducer);
-	}
-
-	#removePeer(peerId: string, reason: string): void {
-		if (!this.#peers.delete(peerId)) return;
-		this.#media?.closeConsumersWhere((entry) => entry.peerId === peerId, reason);
-		this.#media?.closeDataConsumersWhere((entry) => entry.peerId === peerId);
-	}
-
-	#dataProducerGone(dataProducerId: string): void {
-		for (const peer of this.#peers.values()) peer.dataProducers.delete(dataProducerId);
-		this.#media?.closeDataConsumersWhere((entry) => entry.dataConsumer.dataProducerId === dataProducerId);
-	}
-
-	#producerGone(producerId: string, reason: string): void {
-		for (const peer of this.#peers.values()) peer.producers.delete(producerId);
-		this.#media?.closeConsumersWhere((entry) => entry.consumer.producerId === producerId, reason);
-	}
-
 	#onNotification(notification: Notification): void {
 		this.log(notification.method, notification.data);
 
 		switch (notification.method) {
 			case 'peerJoined':
-				this.#addPeer(notification.data.peerId, notification.data.metadata);
+				this.#roster.add(notification.data.peerId, notification.data.metadata);
 				break;
 			case 'newProducer': {
 				const info: ProducerInfo = { ...notification.data, paused: false };
 
-				this.#addPeer(info.peerId, {}).producers.set(info.producerId, info);
+				this.#roster.addProducer(info);
 				this.#consume(info);
 				break;
 			}
 			case 'producerClosed':
-				this.#producerGone(notification.data.producerId, 'producerClosed');
+				this.#roster.removeProducer(notification.data.producerId, 'producerClosed');
 				break;
 			case 'producerPaused':
 			case 'producerResumed': {
 				const { producerId, peerId } = notification.data;
 				const paused = notification.method === 'producerPaused';
-				const info = this.#peers.get(peerId)?.producers.get(producerId);
-
-				if (info) info.paused = paused;
+				this.#roster.setPaused(peerId, producerId, paused);
 				this.#media?.setProducerPaused(producerId, paused);
 				break;
 			}
 			case 'peerLeft':
-				this.#removePeer(notification.data.peerId, 'peerLeft');
+				this.#roster.remove(notification.data.peerId, 'peerLeft');
 				break;
 			case 'newDataProducer':
-				this.#addPeer(notification.data.peerId, {}).dataProducers.set(notification.data.dataProducerId, notification.data);
+				this.#roster.addDataProducer(notification.data);
 				this.#consumeData(notification.data);
 				break;
 			case 'dataProducerClosed':
-				this.#dataProducerGone(notification.data.dataProducerId);
+				this.#roster.removeDataProducer(notification.data.dataProducerId);
 				break;
 			case 'roomClosed':
 				this.#endReason = notification.data.reason;
@@ -745,7 +686,7 @@ export class Call extends EventTarget {
 	/** Closes every transport, producer and consumer and forgets the peers; the camera and microphone stay, a screen share ends. */
 	#resetMedia(reason: string): void {
 		this.#media?.reset(reason);
-		this.#peers.clear();
+		this.#roster.clear();
 		this.#tracks.get('screen')?.track.stop();
 		this.#tracks.delete('screen');
 	}
