@@ -1,7 +1,7 @@
 // How the browser client sends each source, run in Node through lib/client's
 // Call against the real server (mediasoup-client on FakeHandler): a screen
 // share goes out as VP9 SVC (L1T3) where the browser and the router both
-// have VP9, else as one VP8 stream.
+// have VP9, else as one VP8 stream; switching the camera keeps its producer.
 
 import test from 'ava';
 import { Device, FakeHandler, testFakeParameters } from 'mediasoup-client';
@@ -78,4 +78,28 @@ test('screenSendOptions picks VP9 profile 0 only', (t) => {
 
 	t.deepEqual(screenSendOptions({ codecs: [vp9(2)] }), {});
 	t.like(screenSendOptions({ codecs: [vp9(2), vp9(0)] }), { codec: { parameters: { 'profile-id': 0 } }, encodings: [{ scalabilityMode: 'L1T3' }] });
+});
+
+test('switching the camera during the call keeps its producer and stops the old track', async (t) => {
+	const { server, url } = await startServer();
+
+	t.teardown(() => server.close());
+
+	const call = new Call({ ...CALL_OPTIONS, serverUrl: url, audio: false, video: true }, nodeCallParts(url));
+
+	t.teardown(() => call.leave());
+	await call.start();
+
+	const before = [...call.producers].find((p) => p.source === 'camera');
+	const oldTrack = before?.producer.track;
+
+	await call.switchDevice('camera', 'another-camera');
+
+	const after = [...call.producers].filter((p) => p.source === 'camera');
+
+	t.is(call.options.videoDeviceId, 'another-camera', 'the next capture asks for the picked device');
+	t.deepEqual(after.map((p) => p.producer.id), [before?.producer.id], 'the same producer');
+	t.not(after[0]?.producer.track, oldTrack, 'with a new track');
+	t.is(oldTrack?.readyState, 'ended', 'the old track is stopped');
+	t.is(call.localTrack('camera'), after[0]?.producer.track);
 });

@@ -34,6 +34,8 @@ export interface LocalProducerState {
 	codec: string;
 	/** Each encoding's scalabilityMode: three for simulcast, one for a single stream or SVC. */
 	encodings: string[];
+	/** The capture device the track comes from (getSettings().deviceId), where the browser says. */
+	deviceId?: string;
 	/** For the screen share: 'getDisplayMedia' or 'canvas'. */
 	capture?: string;
 	settings?: { width?: number; height?: number; frameRate?: number };
@@ -211,6 +213,8 @@ export interface VcallApi {
 	setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void>;
 	/** Mute/unmute ('mic') and camera off/on ('camera'): pauses or resumes the producer. */
 	setSourceEnabled(source: 'mic' | 'camera', enabled: boolean): Promise<void>;
+	/** Moves the microphone or camera to another device (the same producer gets the new track). */
+	switchDevice(source: 'mic' | 'camera', deviceId: string): Promise<void>;
 	/** Resolves once phase is 'joined' (rejects on 'failed' or after timeoutMs). */
 	whenJoined(timeoutMs?: number): Promise<void>;
 }

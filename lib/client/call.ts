@@ -187,7 +187,8 @@ export class Call extends EventTarget {
 					...(capture ? { capture } : {}),
 					...(settings && producer.kind === 'video'
 						? { settings: { width: settings.width, height: settings.height, frameRate: settings.frameRate } }
-						: {})
+						: {}),
+					...(settings?.deviceId ? { deviceId: settings.deviceId } : {})
 				};
 			}),
 			consumers: [...this.consumers].map(consumerState),
@@ -524,6 +525,33 @@ export class Call extends EventTarget {
 				await media?.replaceTrack(entry.producer.id, track);
 				await media?.setPaused(entry.producer.id, false);
 			} else if (this.#phase === 'joined') await this.#produceMissing();
+		});
+	}
+
+	/**
+	 * Moves `source` to another microphone or camera during the call: the new
+	 * device is captured, its track replaces the old one in the same producer
+	 * (the others see no new producer), and the old track stops. A source
+	 * that is off only remembers the device for when it is turned on.
+	 */
+	switchDevice(source: 'mic' | 'camera', deviceId: string): Promise<void> {
+		if (source === 'mic') this.options.audioDeviceId = deviceId;
+		else this.options.videoDeviceId = deviceId;
+
+		return this.enqueue(`switch ${source}`, async () => {
+			const previous = this.#tracks.get(source)?.track;
+
+			if (this.#off.has(source) || previous?.readyState !== 'live') return;
+			await this.#capture({ audio: source === 'mic', video: source === 'camera' });
+
+			const track = this.#tracks.get(source)?.track;
+			const media = this.#media;
+			const entry = [...(media?.producers ?? [])].find((p) => p.source === source);
+
+			if (entry && track) await media?.replaceTrack(entry.producer.id, track);
+			if (track !== previous) previous.stop();
+			this.log('deviceSwitched', { source, deviceId });
+			this.changed();
 		});
 	}
 

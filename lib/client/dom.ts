@@ -62,3 +62,21 @@ export function initials(name: string): string {
 export function clock(at: number): string {
 	return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
+
+/** Fills a device picker with the devices of `kind`, selecting the one `current` uses (labels are known once a device was granted). */
+export function fillDevicePicker(select: HTMLSelectElement, devices: MediaDeviceInfo[], kind: MediaDeviceKind, current: MediaStreamTrack | undefined): void {
+	const inUse = current?.getSettings().deviceId;
+	const options = devices
+		.filter((d) => d.kind === kind && d.deviceId)
+		.map((d, i) => {
+			const option = el('option', '', d.label || `${kind === 'audioinput' ? 'Microphone' : 'Camera'} ${i + 1}`);
+
+			option.value = d.deviceId;
+			option.selected = d.deviceId === inUse;
+
+			return option;
+		});
+
+	select.replaceChildren(...options);
+	select.disabled = options.length === 0;
+}

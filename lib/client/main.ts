@@ -24,6 +24,7 @@ import type { ClientState, Source, StatsSnapshot, VcallApi } from './api.js';
 import { CallClient, type CallOptions } from './CallClient.js';
 import { ChatPanel } from './chat-panel.js';
 import { button, Controls, inviteLink } from './controls.js';
+import { DevicePickers } from './device-pickers.js';
 import { $, setText } from './dom.js';
 import { PreJoin } from './prejoin.js';
 import { RemoteAudio } from './remote-audio.js';
@@ -91,6 +92,7 @@ window.vcall = {
 	leave: () => need().leave(),
 	sendChat: (text) => need().sendChat(text),
 	setSourceEnabled: (source, enabled) => need().setSourceEnabled(source, enabled),
+	switchDevice: (source, deviceId) => need().switchDevice(source, deviceId),
 	setPreferredLayers: (consumerId, spatialLayer, temporalLayer) => need().setPreferredLayers(consumerId, spatialLayer, temporalLayer),
 	whenJoined: (timeoutMs) => need().whenJoined(timeoutMs)
 };
@@ -156,6 +158,8 @@ async function join(options: CallOptions, preview?: Map<Source, MediaStreamTrack
 	});
 	const stats = new StatsPanel(call, $('#stats-panel'), $('#stats-text'), button('stats-toggle'));
 	const controls = new Controls(call, { chat, stats });
+
+	new DevicePickers(call, { mic: $<HTMLSelectElement>('#call-mic-select'), camera: $<HTMLSelectElement>('#call-camera-select') }, (text) => setText($('#notice'), text));
 
 	client = call;
 	$('#call').hidden = false;

@@ -6,7 +6,7 @@
 
 import type { Source } from './api.js';
 import { captureCamera, type CameraOptions } from './capture.js';
-import { $, el, showTrack } from './dom.js';
+import { $, fillDevicePicker, showTrack } from './dom.js';
 
 export interface PreJoinChoice {
 	displayName: string;
@@ -147,25 +147,9 @@ export class PreJoin {
 	/** Fills the pickers (device labels are known once a device was granted). */
 	async #listDevices(): Promise<void> {
 		const devices = await navigator.mediaDevices.enumerateDevices();
-		const fill = (select: HTMLSelectElement, kind: MediaDeviceKind, current: MediaStreamTrack | undefined): void => {
-			const inUse = current?.getSettings().deviceId;
-			const options = devices
-				.filter((d) => d.kind === kind && d.deviceId)
-				.map((d, i) => {
-					const option = el('option', '', d.label || `${kind === 'audioinput' ? 'Microphone' : 'Camera'} ${i + 1}`);
 
-					option.value = d.deviceId;
-					option.selected = d.deviceId === inUse;
-
-					return option;
-				});
-
-			select.replaceChildren(...options);
-			select.disabled = options.length === 0;
-		};
-
-		fill(this.#micSelect, 'audioinput', this.#tracks.get('mic'));
-		fill(this.#cameraSelect, 'videoinput', this.#tracks.get('camera'));
+		fillDevicePicker(this.#micSelect, devices, 'audioinput', this.#tracks.get('mic'));
+		fillDevicePicker(this.#cameraSelect, devices, 'videoinput', this.#tracks.get('camera'));
 	}
 
 	/** As the call's buttons: the label says what a press does, the colour what is off. */

@@ -86,7 +86,7 @@ function producerOf(state: Awaited<ReturnType<BrowserPeer['state']>>, source: st
 	return producer.producerId;
 }
 
-serial('the call page: pre-join, mute, camera off, chat, stage, leave, reconnecting banner, room closed', async (t) => {
+serial('the call page: pre-join, mute, camera off, switching the camera, chat, stage, leave, reconnecting banner, room closed', async (t) => {
 	t.timeout(240_000);
 	await mkdir(SHOTS, { recursive: true });
 
@@ -185,6 +185,30 @@ serial('the call page: pre-join, mute, camera off, chat, stage, leave, reconnect
 	await waitFor(async () => (await tile(bob.page, aliceId).getAttribute('data-camera')) === 'on', { timeout: 10_000, what: "Bob: Alice's camera on" });
 	await streamIs(bob, aliceCamera, 'flowing');
 	t.is((await alice.state()).producers.find((p) => p.producerId === aliceCamera)?.trackState, 'live', 'the same producer sends a new camera track');
+
+	// Switching the camera in the call's settings panel: the same producer sends the other device's track.
+	await alice.page.click('#stats-toggle');
+
+	const cameraBefore = (await alice.state()).producers.find((p) => p.producerId === aliceCamera)?.deviceId;
+	const cameraChoices = await alice.page
+		.locator('#call-camera-select option')
+		.evaluateAll((options) => options.map((o) => ({ id: (o as unknown as { value: string }).value, label: o.textContent ?? '' })));
+	// Chromium's fake_device_2 (MJPEG): fake_device_1 is a depth camera WebRTC does not encode (tests/helpers/chromium.ts).
+	const otherCamera = cameraChoices.find((c) => c.label === 'fake_device_2' && c.id !== cameraBefore)?.id;
+
+	t.log(`Alice's cameras: ${cameraChoices.map((c) => c.label).join(', ')}; sending from ${cameraBefore?.slice(0, 8)}`);
+	t.is(cameraChoices.length, 3, "the settings panel lists Chromium's three fake cameras");
+	if (!otherCamera) throw new Error('no fake_device_2 to switch to');
+	await alice.page.selectOption('#call-camera-select', otherCamera);
+	await waitFor(async () => (await alice.state()).producers.find((p) => p.source === 'camera')?.deviceId === otherCamera, { timeout: 10_000, what: 'Alice sends from the other camera' });
+	t.deepEqual(
+		(await alice.state()).producers.filter((p) => p.source === 'camera').map((p) => p.producerId),
+		[aliceCamera],
+		'still one camera producer, the same one'
+	);
+	t.is(await alice.page.inputValue('#call-camera-select'), otherCamera, 'the picker shows the camera in use');
+	await streamIs(bob, aliceCamera, 'flowing');
+	await alice.page.click('#stats-toggle');
 
 	// Chat: typed in Alice's panel, it arrives in Bob's with her name (an unread count first).
 	await alice.page.click('#chat-toggle');

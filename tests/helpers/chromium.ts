@@ -27,7 +27,9 @@ export function chromiumArgs(fakeFps: number): string[] {
 		'--disable-background-networking',
 		'--disable-component-update',
 		'--disable-sync',
-		`--use-fake-device-for-media-stream=fps=${fakeFps}`,
+		// Three fake cameras, so a test can switch devices; the first is the default. (fake_device_1 is a
+		// 16-bit depth camera whose frames WebRTC does not encode: framesEncoded stops. fake_device_2 is MJPEG.)
+		`--use-fake-device-for-media-stream=fps=${fakeFps},device-count=3`,
 		'--use-fake-ui-for-media-stream',
 		// Remote audio is pulled (and counted in totalSamplesReceived) only while it plays.
 		'--autoplay-policy=no-user-gesture-required',
