@@ -1,5 +1,6 @@
 // The HTTP endpoints and the WebSocket origin check, on every listener.
 
+import os from 'node:os';
 import test from 'ava';
 import WebSocket from 'ws';
 import { TestPeer } from './helpers/client.js';
@@ -44,6 +45,11 @@ for (const listener of kinds) {
 		t.true(Number.isInteger(health.uptime));
 		t.regex(health.memory.used, /^\d+(\.\d)?[MG]B$/);
 		t.regex(health.memory.total, /^\d+(\.\d)?[MG]B$/);
+		// "450MB of 1GB": the process's RSS against the machine's memory.
+		const bytes = (size: string) => Number.parseFloat(size) * 1024 ** (size.endsWith('GB') ? 3 : 2);
+
+		t.true(bytes(health.memory.used) < bytes(health.memory.total), `used ${health.memory.used} of ${health.memory.total}`);
+		t.true(Math.abs(bytes(health.memory.total) / os.totalmem() - 1) < 0.01, `total ${health.memory.total} is the machine's memory`);
 		t.deepEqual(Object.keys(health).sort(), ['auth', 'listener', 'memory', 'peers', 'rooms', 'status', 'uptime', 'workers']);
 		t.deepEqual(health.listener, { kind: listener }, 'no loader error or other listener details in public');
 

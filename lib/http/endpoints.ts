@@ -3,6 +3,7 @@
 // WebSocket upgrades. Pure functions of the server's state, whichever
 // listener delivered the request.
 
+import { totalmem } from 'node:os';
 import type { ClusterHealth } from '../cluster/Cluster.js';
 import type { Config } from '../config/options.js';
 import { secretsEqual } from '../secrets.js';
@@ -66,7 +67,7 @@ function healthAnswer<T extends { status: HealthState['status'] }>(state: T): Ht
 
 	return json(state.status === 'healthy' ? 200 : 503, {
 		...state,
-		memory: { used: megabytes(memory.rss), total: megabytes(memory.heapTotal), heapUsed: megabytes(memory.heapUsed) }
+		memory: { used: megabytes(memory.rss), total: megabytes(totalmem()), heapUsed: megabytes(memory.heapUsed) }
 	});
 }
 
