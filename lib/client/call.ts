@@ -548,7 +548,16 @@ export class Call extends EventTarget {
 			const media = this.#media;
 			const entry = [...(media?.producers ?? [])].find((p) => p.source === source);
 
-			if (entry && track) await media?.replaceTrack(entry.producer.id, track);
+			if (entry && track) {
+				try {
+					await media?.replaceTrack(entry.producer.id, track);
+				} catch (error) {
+					// The producer still sends the old track: keep it, drop the new one.
+					this.#tracks.set(source, { track: previous });
+					track.stop();
+					throw error;
+				}
+			}
 			if (track !== previous) previous.stop();
 			this.log('deviceSwitched', { source, deviceId });
 			this.changed();

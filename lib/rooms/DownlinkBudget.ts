@@ -62,6 +62,7 @@ export interface DownlinkSnapshot {
 }
 
 export class DownlinkBudget {
+	readonly #transport: ms.WebRtcTransport;
 	readonly #maxBitrate: number;
 	readonly #entries = new Map<string, Entry>();
 	readonly #layersNotes: Throttle<Notifications['consumerLayersChanged']>;
@@ -73,7 +74,6 @@ export class DownlinkBudget {
 	#lastSpeaker: string | null = null;
 	/** Set once the first layered consumer arrives: only then does the estimate decide anything. */
 	#tracing: Promise<void> | undefined;
-	readonly #transport: ms.WebRtcTransport;
 	#closed = false;
 
 	static async create(transport: ms.WebRtcTransport, maxBitrate: number, notify: Notify): Promise<DownlinkBudget> {
@@ -111,6 +111,7 @@ export class DownlinkBudget {
 	add(consumer: ms.Consumer, peerId: string, source: string, costs: LayerCosts, scalabilityMode: string | undefined): void {
 		const mode = parseScalabilityMode(scalabilityMode);
 
+		// A closed transport refuses it; the budget closes with it.
 		if (isLayered(consumer)) this.#tracing ??= this.#transport.enableTraceEvent(['bwe']).catch(() => undefined);
 
 		const entry: Entry = {

@@ -9,7 +9,7 @@ import type { DataProducerInfo, Notifications, PeerInfo, ProducerInfo } from '..
 import type { Grants, JoinClaims } from '../auth/grants.js';
 import { randomId, secretsEqual } from '../secrets.js';
 
-/** What Peer.keep holds: a transport, (data) producer or (data) consumer. */
+/** What Peer.keep holds: a (data) producer or a (data) consumer. */
 interface MediaObject {
 	readonly id: string;
 	close(): void;

@@ -15,6 +15,8 @@ export interface StackSpec {
 /** What the benchmarks change in testConfig(): two workers, a long peer timeout (load clients send no heartbeats), short grace and idle times, room for the original flow's parallel consumes. */
 export const BENCH_OVERRIDES = {
 	numWorkers: 2,
+	rtcMinPort: 47000,
+	rtcMaxPort: 47999,
 	maxPeersPerRoom: 7,
 	peerTimeout: 3600,
 	reconnectGrace: 2,
@@ -27,22 +29,11 @@ export const BENCH_OVERRIDES = {
 	maxRequestsInFlight: 32
 } satisfies ConfigInput;
 
-/**
- * RTC ports per stack: the join benchmark runs every stack at once, and each
- * stack's WebRtcServers then bind ports of a range of their own instead of
- * stepping over the ports another stack holds in one shared range.
- */
-const RTC_PORTS: Record<string, { rtcMinPort: number; rtcMaxPort: number }> = {
-	'vcall/node': { rtcMinPort: 41000, rtcMaxPort: 42999 },
-	'vcall/uws': { rtcMinPort: 43000, rtcMaxPort: 44999 },
-	'protoo/node': { rtcMinPort: 45000, rtcMaxPort: 46999 }
-};
-
 export function startBenchServer(spec: StackSpec, overrides: ConfigInput = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
 	return ServerProcess.start({
 		stack: spec.stack,
 		listener: spec.listener,
-		overrides: { ...BENCH_OVERRIDES, ...RTC_PORTS[`${spec.stack}/${spec.listener}`], ...overrides },
+		overrides: { ...BENCH_OVERRIDES, ...overrides },
 		// VCALL_BENCH_SERVER_ARGS adds Node options to the server, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
 		nodeArgs: ['--expose-gc', ...nodeArgs, ...(process.env.VCALL_BENCH_SERVER_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
 		env: { ...process.env, DEBUG: '' }
